@@ -1,0 +1,238 @@
+{#-
+    The serving layer: DuckDB table macros that answer the product's views for any window in
+    plain SQL, with bound values (`select * from marts.sessions_view('acme-support',
+    date '2026-01-01', date '2026-09-30')`). They read only the small marts
+    `session_chains_daily`, `fct_user_days`, `customers` and `dim_assistants`, so they answer
+    in milliseconds at any history size. Created after every dbt invocation (on-run-end).
+-#}
+{% macro create_view_macros() %}
+    {%- if execute and flags.WHICH in ('run', 'build') -%}
+    {%- set marts = generate_schema_name('marts', none) -%}
+    {%- set pct = round_percentage('unique_users', 'total_users') -%}
+
+    create schema if not exists {{ marts }};
+
+    create or replace macro {{ marts }}.sessions_view(
+        assistant_id, from_date, to_date, channel := 'all'
+    ) as table
+    with chains as (
+        select
+            coalesce(sum(c.chains) filter (where c.chain_length = 1), 0) as single_sessions,
+            coalesce(sum(c.chains) filter (where c.chain_length = 2), 0) as session_pairs,
+            coalesce(sum(c.chains) filter (where c.chain_length = 3), 0) as session_triples
+        from {{ marts }}.session_chains_daily as c
+        where c.assistant_id = assistant_id
+            and (channel = 'all' or c.channel = channel)
+            and c.first_date >= cast(from_date as date)
+            and c.last_date <= cast(to_date as date)
+    ),
+    counts as (
+        select
+            cast(single_sessions - session_pairs as bigint) as total_users,
+            cast(session_pairs - session_triples as bigint) as recurring_users
+        from chains
+    ),
+    shaped as (
+        select
+            total_users,
+            total_users - recurring_users as unique_users,
+            recurring_users
+        from counts
+    )
+    select
+        assistant_id as assistant_id,
+        channel as channel,
+        cast(from_date as date) as from_date,
+        cast(to_date as date) as to_date,
+        total_users,
+        unique_users,
+        recurring_users,
+        {{ pct }} as unique_pct,
+        100 - {{ pct }} as recurring_pct
+    from shaped;
+
+    create or replace macro {{ marts }}.customers_view(
+        assistant_id, from_date, to_date, grain := null, channel := 'all'
+    ) as table
+    with params as (
+        select
+            cast(from_date as date) as window_from,
+            cast(to_date as date) as window_to,
+            case
+                when grain is not null and grain not in ('day', 'week', 'month')
+                    then error('grain must be day, week or month')
+                when grain is not null then grain
+                when date_diff('day', cast(from_date as date), cast(to_date as date)) + 1 <= 31
+                    then 'day'
+                when date_diff('day', cast(from_date as date), cast(to_date as date)) + 1 <= 182
+                    then 'week'
+                else 'month'
+            end as bucket_grain
+    ),
+    bucket_starts as (
+        select
+            params.*,
+            cast(unnest(generate_series(
+                date_trunc(params.bucket_grain, params.window_from),
+                cast(params.window_to as timestamp),
+                case params.bucket_grain
+                    when 'day' then interval 1 day
+                    when 'week' then interval 7 day
+                    else interval 1 month
+                end
+            )) as date) as period_start
+        from params
+    ),
+    buckets as (
+        select
+            bucket_grain,
+            greatest(period_start, window_from) as bucket_start,
+            least(
+                cast(period_start + case bucket_grain
+                    when 'day' then interval 1 day
+                    when 'week' then interval 7 day
+                    else interval 1 month
+                end as date) - 1,
+                window_to
+            ) as bucket_end
+        from bucket_starts
+    ),
+    window_days as (
+        select d.channel as user_channel, d.user_id, d.activity_date, d.sessions
+        from {{ marts }}.fct_user_days as d, params
+        where d.assistant_id = assistant_id
+            and (channel = 'all' or d.channel = channel)
+            and d.activity_date between params.window_from and params.window_to
+    ),
+    window_users as (
+        select w.user_channel, w.user_id, sum(w.sessions) >= 2 as is_recurring
+        from window_days as w
+        group by w.user_channel, w.user_id
+    ),
+    bucket_users as (
+        select distinct buckets.bucket_start, window_days.user_channel, window_days.user_id
+        from window_days
+        inner join buckets
+            on window_days.activity_date between buckets.bucket_start and buckets.bucket_end
+    ),
+    bucket_activity as (
+        select
+            bucket_users.bucket_start,
+            count(*) as active_users,
+            count(*) filter (where window_users.is_recurring) as recurring_users
+        from bucket_users
+        inner join window_users
+            on bucket_users.user_channel = window_users.user_channel
+            and bucket_users.user_id = window_users.user_id
+        group by bucket_users.bucket_start
+    ),
+    bucket_new_users as (
+        select buckets.bucket_start, count(*) as new_users
+        from {{ marts }}.customers as c
+        inner join buckets
+            on c.first_session_date between buckets.bucket_start and buckets.bucket_end
+        where c.assistant_id = assistant_id
+            and (channel = 'all' or c.channel = channel)
+        group by buckets.bucket_start
+    ),
+    totals as (
+        select * from {{ marts }}.sessions_view(assistant_id, from_date, to_date, channel := channel)
+    )
+    select
+        totals.assistant_id,
+        totals.channel,
+        totals.from_date,
+        totals.to_date,
+        buckets.bucket_grain as grain,
+        totals.total_users,
+        totals.unique_users,
+        totals.recurring_users,
+        totals.unique_pct,
+        totals.recurring_pct,
+        buckets.bucket_start,
+        buckets.bucket_end,
+        coalesce(bucket_activity.active_users, 0) as active_users,
+        coalesce(bucket_activity.active_users, 0)
+            - coalesce(bucket_activity.recurring_users, 0) as bucket_unique_users,
+        coalesce(bucket_activity.recurring_users, 0) as bucket_recurring_users,
+        coalesce(bucket_new_users.new_users, 0) as new_users
+    from buckets
+    cross join totals
+    left join bucket_activity on buckets.bucket_start = bucket_activity.bucket_start
+    left join bucket_new_users on buckets.bucket_start = bucket_new_users.bucket_start
+    order by buckets.bucket_start;
+
+    create or replace macro {{ marts }}.dashboard_view(assistant_id, as_of := null) as table
+    with params as (
+        select coalesce(
+            cast(as_of as date),
+            cast(timezone(a.timezone, current_timestamp) as date)
+        ) as as_of_date
+        from {{ marts }}.dim_assistants as a
+        where a.assistant_id = assistant_id
+    ),
+    months as (
+        select
+            params.as_of_date,
+            offset_months,
+            cast(date_trunc('month', params.as_of_date) - to_months(offset_months) as date)
+                as month_start
+        from params, range(0, 13) as offsets(offset_months)
+    ),
+    windows as (
+        select
+            *,
+            case
+                when offset_months = 0 then as_of_date
+                else cast(month_start + interval 1 month as date) - 1
+            end as month_end
+        from months
+    ),
+    chains as (
+        select
+            windows.offset_months,
+            coalesce(sum(c.chains) filter (where c.chain_length = 1), 0)
+                - coalesce(sum(c.chains) filter (where c.chain_length = 2), 0) as users
+        from windows
+        left join {{ marts }}.session_chains_daily as c
+            on c.assistant_id = assistant_id
+            and c.first_date >= windows.month_start
+            and c.last_date <= windows.month_end
+        group by windows.offset_months
+    ),
+    compared as (
+        select
+            windows.as_of_date,
+            windows.offset_months,
+            windows.month_start,
+            cast(chains.users as bigint) as users,
+            cast(lag(chains.users) over (order by windows.month_start) as bigint)
+                as previous_month_users
+        from windows
+        inner join chains on windows.offset_months = chains.offset_months
+    )
+    select
+        assistant_id as assistant_id,
+        as_of_date as as_of,
+        month_start as month_start_date,
+        strftime(month_start, '%Y-%m') as month,
+        offset_months = 0 as is_as_of_month,
+        users,
+        previous_month_users,
+        {{ round_percentage('users - previous_month_users', 'previous_month_users') }}
+            as pct_change,
+        case
+            when users > previous_month_users then 'up'
+            when users < previous_month_users then 'down'
+            else 'neutral'
+        end as trend,
+        case
+            when users > previous_month_users then 'green'
+            when users < previous_month_users then 'red'
+            else 'blue'
+        end as color
+    from compared
+    where offset_months < 12
+    order by month_start;
+    {%- endif -%}
+{% endmacro %}

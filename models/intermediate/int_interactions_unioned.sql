@@ -1,0 +1,39 @@
+with
+
+web_events as (
+
+    select * from {{ ref('stg_web__events') }}
+
+),
+
+whatsapp_messages as (
+
+    select * from {{ ref('stg_whatsapp__messages') }}
+
+),
+
+unioned as (
+
+    select
+        assistant_id,
+        'web' as channel,
+        user_id,
+        interaction_id,
+        occurred_at,
+        arrival_date
+    from web_events
+
+    union all
+
+    select
+        assistant_id,
+        'whatsapp' as channel,
+        user_id,
+        interaction_id,
+        occurred_at,
+        arrival_date
+    from whatsapp_messages
+
+)
+
+select * from unioned

@@ -1,0 +1,128 @@
+{#-
+    Sessions of every user: its interactions in time order, split wherever two consecutive
+    ones are more than `session_timeout_minutes` apart (strictly more).
+
+    Incremental by user: a nightly run re-sessionizes, from their whole history, only the
+    users listed in raw.pending_users (users with new, re-loaded or erased interactions), after
+    deleting their old sessions. A late interaction can merge two sessions or start one
+    before the others; rebuilding the user's whole history makes the result equal to a full
+    rebuild whatever the order of arrival.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="
+            {% if is_incremental() %}
+            delete from {{ this }} as sessions
+            where exists (
+                select 1 from {{ source('platform', 'pending_users') }} as pending
+                where pending.assistant_id = sessions.assistant_id
+                    and pending.channel = sessions.channel
+                    and pending.user_id = sessions.user_id
+            )
+            {% endif %}
+        ",
+    )
+}}
+
+with
+
+interactions as (
+
+    select * from {{ ref('int_interactions_unioned') }}
+
+),
+
+{% if is_incremental() %}
+pending_users as (
+
+    select distinct
+        assistant_id,
+        channel,
+        user_id
+    from {{ source('platform', 'pending_users') }}
+
+),
+
+interactions_to_sessionize as (
+
+    select interactions.*
+    from interactions
+    inner join pending_users
+        on interactions.assistant_id = pending_users.assistant_id
+        and interactions.channel = pending_users.channel
+        and interactions.user_id = pending_users.user_id
+
+),
+{% else %}
+interactions_to_sessionize as (
+
+    select * from interactions
+
+),
+{% endif %}
+
+with_previous as (
+
+    select
+        assistant_id,
+        channel,
+        user_id,
+        interaction_id,
+        occurred_at,
+        lag(occurred_at) over (
+            partition by assistant_id, channel, user_id
+            order by occurred_at, interaction_id
+        ) as previous_occurred_at
+    from interactions_to_sessionize
+
+),
+
+flagged as (
+
+    select
+        *,
+        case
+            when previous_occurred_at is null then 1
+            when occurred_at > {{ dbt.dateadd(
+                'minute', var('session_timeout_minutes'), 'previous_occurred_at'
+            ) }} then 1
+            else 0
+        end as is_session_start
+    from with_previous
+
+),
+
+numbered as (
+
+    select
+        *,
+        sum(is_session_start) over (
+            partition by assistant_id, channel, user_id
+            order by occurred_at, interaction_id
+            rows between unbounded preceding and current row
+        ) as user_session_number
+    from flagged
+
+),
+
+final as (
+
+    select
+        {{ dbt.hash(dbt.concat([
+            'assistant_id', "'|'", 'channel', "'|'", 'user_id', "'|'",
+            dbt.cast('min(occurred_at)', dbt.type_string())
+        ])) }} as session_id,
+        assistant_id,
+        channel,
+        user_id,
+        min(occurred_at) as started_at,
+        max(occurred_at) as ended_at,
+        count(*) as interaction_count
+    from numbered
+    group by assistant_id, channel, user_id, user_session_number
+
+)
+
+select * from final

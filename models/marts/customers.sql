@@ -1,0 +1,26 @@
+with
+
+sessions as (
+
+    select * from {{ ref('fct_sessions') }}
+
+),
+
+final as (
+
+    select
+        assistant_id,
+        channel,
+        user_id,
+        min(started_at) as first_seen_at,
+        max(ended_at) as last_seen_at,
+        min(session_date) as first_session_date,
+        max(session_date) as last_session_date,
+        count(*) as lifetime_sessions,
+        sum(interaction_count) as lifetime_interactions
+    from sessions
+    group by assistant_id, channel, user_id
+
+)
+
+select * from final

@@ -1,0 +1,97 @@
+with
+
+user_months as (
+
+    select * from {{ ref('fct_user_months') }}
+
+),
+
+assistants as (
+
+    select * from {{ ref('stg_platform__assistants') }}
+
+),
+
+bounds as (
+
+    select
+        coalesce(
+            min(activity_month),
+            {{ dbt.date_trunc('month', dbt.current_timestamp()) }}
+        ) as first_month,
+        greatest(
+            coalesce(max(activity_month), {{ dbt.date_trunc('month', dbt.current_timestamp()) }}),
+            {{ dbt.date_trunc('month', dbt.current_timestamp()) }}
+        ) as last_month
+    from user_months
+
+),
+
+months as (
+
+    select {{ month_starts('first_month', 'last_month') }} as date_month
+    from bounds
+
+),
+
+monthly_users as (
+
+    select
+        assistant_id,
+        activity_month,
+        count(*) as users
+    from user_months
+    group by assistant_id, activity_month
+
+),
+
+assistant_months as (
+
+    select
+        assistants.assistant_id,
+        cast(months.date_month as date) as month_start_date,
+        coalesce(monthly_users.users, 0) as users
+    from assistants
+    cross join months
+    left join monthly_users
+        on assistants.assistant_id = monthly_users.assistant_id
+        and cast(months.date_month as date) = monthly_users.activity_month
+
+),
+
+compared as (
+
+    select
+        *,
+        coalesce(
+            lag(users) over (partition by assistant_id order by month_start_date), 0
+        ) as previous_month_users
+    from assistant_months
+
+),
+
+final as (
+
+    select
+        assistant_id,
+        month_start_date,
+        strftime(month_start_date, '%Y-%m') as month,
+        users,
+        previous_month_users,
+        {{ round_percentage('users - previous_month_users', 'previous_month_users') }}
+            as pct_change,
+        case
+            when users > previous_month_users then 'up'
+            when users < previous_month_users then 'down'
+            else 'neutral'
+        end as trend,
+        case
+            when users > previous_month_users then 'green'
+            when users < previous_month_users then 'red'
+            else 'blue'
+        end as color
+    from compared
+
+)
+
+select * from final

@@ -1,0 +1,59 @@
+{#-
+    One row per session with its local date and its place in the user's history. The dates
+    of the next and next-but-one sessions feed `session_chains_daily`.
+-#}
+with
+
+sessions as (
+
+    select * from {{ ref('int_sessions') }}
+
+),
+
+assistants as (
+
+    select * from {{ ref('stg_platform__assistants') }}
+
+),
+
+dated as (
+
+    select
+        sessions.session_id,
+        sessions.assistant_id,
+        sessions.channel,
+        sessions.user_id,
+        sessions.started_at,
+        sessions.ended_at,
+        sessions.interaction_count,
+        {{ local_date('sessions.started_at', 'assistants.timezone') }} as session_date
+    from sessions
+    inner join assistants
+        on sessions.assistant_id = assistants.assistant_id
+
+),
+
+final as (
+
+    select
+        session_id,
+        assistant_id,
+        channel,
+        user_id,
+        started_at,
+        ended_at,
+        interaction_count,
+        session_date,
+        {{ dbt.date_trunc('month', 'session_date') }} as session_month,
+        row_number() over user_history as user_session_number,
+        lead(session_date, 1) over user_history as next_session_date,
+        lead(session_date, 2) over user_history as second_next_session_date
+    from dated
+    window user_history as (
+        partition by assistant_id, channel, user_id
+        order by started_at
+    )
+
+)
+
+select * from final

@@ -1,0 +1,645 @@
+"""Load the landing zone's raw chat logs into the warehouse's ``raw`` schema.
+
+One call loads one or more arrival days (``dt`` folders) of both channels, set-at-a-time
+in DuckDB: files are read as lines, every line is parsed and classified in SQL, and the
+outcome of every record is one of
+
+- ``loaded``: an interaction seen for the first time, written to ``raw.web_events`` or
+  ``raw.whatsapp_messages``;
+- ``skipped``: not an interaction (widget openings, bot answers, statuses, other webhook
+  fields) or a person who asked to be erased;
+- ``duplicate``: an interaction already loaded (under any arrival day, or earlier in the
+  same batch);
+- ``quarantined``: bad input, kept in ``raw.quarantine`` with a reason.
+
+Per file, loaded + skipped + duplicates + quarantined = records, kept in ``raw.load_audit``.
+Loading days that were loaded before replaces them (idempotent). The users whose raw rows
+changed are queued in ``raw.pending_users`` for the incremental dbt models.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from .pseudonym import hmac_pads
+from .settings import SEED_ASSISTANTS
+from .warehouse import ensure_raw_schema
+
+CHANNELS = ("web", "whatsapp")
+MAX_LINE_BYTES = 32 * 1024 * 1024
+ASSISTANT_COLUMNS = ("assistant_id", "name", "timezone", "whatsapp_phone_number_id")
+
+
+@dataclass(frozen=True)
+class ChannelCounts:
+    files: int = 0
+    records: int = 0
+    loaded: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    arrival_dates: list[date]
+    channels: dict[str, ChannelCounts] = field(default_factory=dict)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(counts, name) for counts in self.channels.values())
+
+
+class LandingError(Exception):
+    """The landing zone cannot be used (missing folder, bad assistants file)."""
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def _glob(con: duckdb.DuckDBPyConnection, pattern: str) -> list[str]:
+    return [row[0] for row in con.execute("select file from glob(?)", [pattern]).fetchall()]
+
+
+def landing_files(con: duckdb.DuckDBPyConnection, landing: str, channel: str) -> list[str]:
+    """Every raw file of one channel, any arrival day, sorted."""
+    files = _glob(con, f"{landing}/{channel}/dt=*/*.jsonl") + _glob(
+        con, f"{landing}/{channel}/dt=*/*.jsonl.gz"
+    )
+    return sorted(files)
+
+
+def arrival_date_of(path: str) -> date | None:
+    """The ``dt`` of a landing file, or None when its folder is not ``dt=YYYY-MM-DD``."""
+    folder = path.replace("\\", "/").rsplit("/", 2)[-2]
+    if not folder.startswith("dt="):
+        return None
+    try:
+        return date.fromisoformat(folder[3:])
+    except ValueError:
+        return None
+
+
+def discover_arrival_dates(con: duckdb.DuckDBPyConnection, landing: str) -> list[date]:
+    """Every arrival day that has at least one file, in either channel."""
+    days = {
+        arrival_date_of(path)
+        for channel in CHANNELS
+        for path in landing_files(con, landing, channel)
+    }
+    return sorted(day for day in days if day is not None)
+
+
+def check_landing(landing: str) -> None:
+    """Fail with one clear line when a local landing zone does not exist."""
+    if "://" not in landing and not Path(landing).is_dir():
+        raise LandingError(f"landing zone {landing} does not exist: pass --landing DIR")
+
+
+# --------------------------------------------------------------------------- assistants
+
+
+def assistants_source(landing: str) -> Path:
+    """``<landing>/assistants.csv`` when present (local landing), else the project's seed."""
+    candidate = Path(landing) / "assistants.csv"
+    return candidate if "://" not in landing and candidate.is_file() else SEED_ASSISTANTS
+
+
+def load_assistants(con: duckdb.DuckDBPyConnection, landing: str) -> Path:
+    """Replace ``raw.assistants`` with the current list of assistants."""
+    source = assistants_source(landing)
+    with open(source, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = set(ASSISTANT_COLUMNS) - set(reader.fieldnames or [])
+        if missing:
+            raise LandingError(f"{source} lacks the columns {', '.join(sorted(missing))}")
+        rows = [tuple((row[name] or "").strip() or None for name in ASSISTANT_COLUMNS) for row in reader]
+    con.execute("delete from raw.assistants")
+    if rows:
+        con.executemany("insert into raw.assistants values (?, ?, ?, ?)", rows)
+    return source
+
+
+# --------------------------------------------------------------------------- reading lines
+
+
+def _read_lines(con: duckdb.DuckDBPyConnection, channel: str, files: list[str]) -> None:
+    """Fill temp table ``lines`` with every line of ``files`` (one read per file).
+
+    A line that is not UTF-8 or too long gets ``read_error``; a file that cannot be read at
+    all (truncated gzip, not gzip) becomes one line with ``line_number`` null.
+    """
+    con.execute(
+        """
+        create or replace temp table lines (
+            arrival_date date, source_file varchar, line_number bigint,
+            line varchar, read_error varchar
+        )
+        """
+    )
+    for path in files:
+        arrival = arrival_date_of(path)
+        try:
+            con.execute(
+                f"""
+                create or replace temp table file_lines as
+                select line from read_csv(
+                    ?, columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '',
+                    escape = '', header = false, auto_detect = false, new_line = '\\n',
+                    strict_mode = false, max_line_size = {MAX_LINE_BYTES},
+                    store_rejects = true, rejects_table = 'file_rejects',
+                    rejects_scan = 'file_reject_scans'
+                )
+                """,
+                [path],
+            )
+        except duckdb.Error as error:
+            reason = "file cannot be read: " + str(error).splitlines()[0][:200]
+            con.execute(
+                "insert into lines values (?, ?, null, null, ?)", [arrival, path, reason]
+            )
+            continue
+        # Rejected lines (bad UTF-8, too long) are missing from file_lines; kept line k
+        # (0-based) is line k + 1 + the number of rejects that come before it.
+        con.execute(
+            """
+            insert into lines
+            with rejects as (
+                select distinct line as rejected_line from file_rejects
+            ),
+            ranked as (
+                select rejected_line, rejected_line - row_number() over (order by rejected_line)
+                    as kept_before
+                from rejects
+            ),
+            kept as (
+                select rowid as position, line from file_lines
+            )
+            select ?, ?, position + 1 + (
+                    select count(*) from ranked where kept_before <= position
+                ), line, null
+            from kept
+            where line is not null and trim(line) <> ''
+            union all
+            select ?, ?, rejected_line,
+                null,
+                case when error_type = 'INVALID ENCODING' then 'line is not valid UTF-8'
+                     else 'line cannot be read: ' || lower(error_type) end
+            from file_rejects join rejects on rejected_line = file_rejects.line
+            qualify row_number() over (partition by rejected_line) = 1
+            """,
+            [arrival, path, arrival, path],
+        )
+        con.execute("drop table if exists file_rejects")
+        con.execute("drop table if exists file_reject_scans")
+
+
+# --------------------------------------------------------------------------- parsing
+
+# A JSON value for the quarantine: text kept (cut to 200 characters), anything else named.
+_SAFE = (
+    "case when {v} is null then null when json_type({v}) = 'VARCHAR' then left({v} ->> '$', 200)"
+    " else '<' || json_type({v}) || '>' end"
+)
+
+
+def _text_ok(value_sql: str) -> str:
+    """SQL: the JSON value is a non-empty text."""
+    return f"(json_type({value_sql}) = 'VARCHAR' and length({value_sql} ->> '$') > 0)"
+
+
+def _time_checks(occurred: str) -> str:
+    return f"""
+        when {occurred} < timestamp '2000-01-01' then 'timestamp before 2000'
+        when {occurred} >= arrival_date + interval 2 day
+            then 'timestamp more than one day after the end of the arrival day'
+    """
+
+
+WEB_RECORDS = f"""
+create or replace temp table records as
+with parsed as (
+    select *, line is not null and json_valid(line) as is_json
+    from lines
+),
+fields as (
+    select
+        *,
+        case when is_json then json_type(line) end as document_type,
+        case when is_json and json_type(line) = 'OBJECT' then json_extract(line, [
+            '$.type', '$.event', '$.messageId', '$.anonymousId', '$.timestamp',
+            '$.properties.assistant_id'
+        ]) end as f
+    from parsed
+),
+named as (
+    select
+        arrival_date, source_file, line_number, line, read_error, is_json, document_type,
+        f[1] as type_value, f[2] as event_value, f[3] as message_value,
+        f[4] as anonymous_value, f[5] as timestamp_value, f[6] as assistant_value
+    from fields
+),
+typed as (
+    select
+        *,
+        type_value ->> '$' as event_type,
+        event_value ->> '$' as event_name,
+        message_value ->> '$' as message_id,
+        anonymous_value ->> '$' as anonymous_id,
+        timestamp_value ->> '$' as timestamp_text,
+        assistant_value ->> '$' as assistant_id,
+        case
+            when regexp_matches(timestamp_value ->> '$', '(Z|z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')
+                then try_cast(timestamp_value ->> '$' as timestamptz) at time zone 'UTC'
+        end as occurred_at
+    from named
+),
+classified as (
+    select
+        typed.*,
+        assistants.assistant_id is not null as is_known_assistant,
+        case
+            when read_error is not null then read_error
+            when not is_json then 'not valid JSON'
+            when document_type <> 'OBJECT' then 'not a JSON object'
+            when not {_text_ok("type_value")} then 'missing or non-text field: type'
+            when event_type <> 'track' then null
+            when not {_text_ok("event_value")} then 'missing or non-text field: event'
+            when not {_text_ok("message_value")} then 'missing or non-text field: messageId'
+            when not {_text_ok("anonymous_value")} then 'missing or non-text field: anonymousId'
+            when not {_text_ok("timestamp_value")} then 'missing or non-text field: timestamp'
+            when not {_text_ok("assistant_value")}
+                then 'missing or non-text field: properties.assistant_id'
+            when occurred_at is null then 'timestamp does not parse (ISO-8601 with offset needed)'
+            {_time_checks("occurred_at")}
+            when assistants.assistant_id is null then 'unknown assistant_id'
+        end as reason
+    from typed
+    left join raw.assistants as assistants on assistants.assistant_id = typed.assistant_value ->> '$'
+)
+select
+    arrival_date,
+    source_file,
+    line_number,
+    0 as record_index,
+    1::bigint as record_count,
+    case
+        when reason is not null then 'quarantined'
+        when event_type = 'track' and event_name = 'Chat Message Sent' then 'interaction'
+        else 'skipped'
+    end as outcome,
+    reason,
+    case when reason is not null and is_json and document_type = 'OBJECT' then json_object(
+        'type', {_SAFE.format(v="type_value")},
+        'event', {_SAFE.format(v="event_value")},
+        'messageId', {_SAFE.format(v="message_value")},
+        'anonymousId', {_SAFE.format(v="anonymous_value")},
+        'timestamp', {_SAFE.format(v="timestamp_value")},
+        'assistant_id', {_SAFE.format(v="assistant_value")}
+    ) end as record,
+    case when reason is not null and line is not null then sha256(line) end as raw_sha256,
+    case when reason is not null and line is not null then strlen(line) end as raw_bytes,
+    case when reason is null then assistant_id end as assistant_id,
+    case when reason is null then anonymous_id end as user_id,
+    case when reason is null then message_id end as message_id,
+    case when reason is null then event_name end as event_name,
+    case when reason is null then occurred_at end as occurred_at
+from classified
+"""
+
+
+WHATSAPP_RECORDS = f"""
+create or replace temp table records as
+with parsed as (
+    select *, line is not null and json_valid(line) as is_json
+    from lines
+),
+bodies as (
+    select
+        *,
+        case when is_json then json_type(line) end as document_type,
+        case
+            when read_error is not null then read_error
+            when not is_json then 'not valid JSON'
+            when json_type(line) <> 'OBJECT' then 'not a JSON object'
+            when coalesce(line ->> '$.object', '') <> 'whatsapp_business_account'
+                then 'not a WhatsApp webhook body (object is not whatsapp_business_account)'
+            when coalesce(json_type(line, '$.entry'), '') <> 'ARRAY' then 'entry is not a list'
+        end as line_reason
+    from parsed
+),
+good_bodies as (
+    select arrival_date, source_file, line_number,
+        json_extract(line, '$.entry[*].changes[*]') as changes
+    from bodies
+    where line_reason is null
+),
+changes as (
+    select arrival_date, source_file, line_number,
+        unnest(changes) as change, generate_subscripts(changes, 1) as change_index
+    from good_bodies
+),
+change_parts as (
+    select
+        arrival_date, source_file, line_number, change_index,
+        change ->> '$.field' as change_field,
+        change -> '$.value' as value,
+        change ->> '$.value.metadata.phone_number_id' as phone_number_id,
+        case when json_type(change, '$.value.messages') = 'ARRAY'
+            then json_extract(change, '$.value.messages[*]') else [] end as messages,
+        coalesce(json_array_length(change, '$.value.statuses'), 0)
+            + coalesce(json_array_length(change, '$.value.message_echoes'), 0) as other_items
+    from changes
+),
+message_rows as (
+    select
+        arrival_date, source_file, line_number, change_index, phone_number_id,
+        unnest(messages) as message, generate_subscripts(messages, 1) as message_index
+    from change_parts
+    where change_field = 'messages'
+),
+message_fields as (
+    select
+        m.*,
+        json_extract(message, ['$.id', '$.from', '$.from_user_id', '$.timestamp', '$.type'])
+            as f,
+        assistants.assistant_id
+    from message_rows as m
+    left join raw.assistants as assistants
+        on assistants.whatsapp_phone_number_id = m.phone_number_id
+),
+message_typed as (
+    select
+        *,
+        f[1] as id_value, f[2] as from_value, f[3] as user_id_value,
+        f[4] as timestamp_value, f[5] as type_value,
+        case when regexp_full_match(coalesce(f[4] ->> '$', ''), '[0-9]{{1,12}}')
+            and json_type(f[4]) = 'VARCHAR'
+            then make_timestamp((f[4] ->> '$')::bigint * 1000000) end as occurred_at
+    from message_fields
+),
+message_classified as (
+    select
+        *,
+        case
+            when json_type(message) <> 'OBJECT' then 'message is not a JSON object'
+            when not {_text_ok("id_value")} then 'missing or non-text field: id'
+            when not ({_text_ok("from_value")} or {_text_ok("user_id_value")})
+                then 'missing or non-text field: from (and no from_user_id)'
+            when not {_text_ok("type_value")} then 'missing or non-text field: type'
+            when not {_text_ok("timestamp_value")} then 'missing or non-text field: timestamp'
+            when occurred_at is null then 'timestamp is not Unix seconds'
+            {_time_checks("occurred_at")}
+            when assistant_id is null then 'unknown phone_number_id'
+        end as reason
+    from message_typed
+)
+-- lines that did not parse into a webhook body: one quarantined record each
+select
+    arrival_date, source_file, line_number, 0 as record_index, 1::bigint as record_count,
+    'quarantined' as outcome, line_reason as reason,
+    case when is_json and document_type = 'OBJECT' then json_object(
+        'object', {_SAFE.format(v="json_extract(line, '$.object')")},
+        'keys', json_keys(line)
+    ) end as record,
+    case when line is not null then sha256(line) end as raw_sha256,
+    case when line is not null then strlen(line) end as raw_bytes,
+    null as assistant_id, null as user_id, null as message_id, null as message_type,
+    null::timestamp as occurred_at
+from bodies
+where line_reason is not null
+union all
+-- bodies without any change: one skipped record
+select
+    arrival_date, source_file, line_number, 0, 1, 'skipped', null, null, null, null,
+    null, null, null, null, null
+from good_bodies
+where len(changes) = 0
+union all
+-- changes that are not user messages (statuses, echoes, account and template events)
+select
+    arrival_date, source_file, line_number, change_index * 100000, case
+        when change_field = 'messages' and len(messages) > 0 then other_items
+        else greatest(other_items, 1)
+    end, 'skipped', null, null, null, null, null, null, null, null, null
+from change_parts
+where change_field is distinct from 'messages' or other_items > 0 or len(messages) = 0
+union all
+-- every user message: an interaction, a skipped non-interaction, or quarantined
+select
+    arrival_date, source_file, line_number, change_index * 100000 + message_index, 1,
+    case
+        when reason is not null then 'quarantined'
+        when type_value ->> '$' in ('system', 'request_welcome') then 'skipped'
+        else 'interaction'
+    end,
+    reason,
+    case when reason is not null then json_object(
+        'id', {_SAFE.format(v="id_value")},
+        'timestamp', {_SAFE.format(v="timestamp_value")},
+        'type', {_SAFE.format(v="type_value")},
+        'phone_number_id', left(phone_number_id, 64),
+        'has_from', from_value is not null,
+        'has_from_user_id', user_id_value is not null
+    ) end,
+    null, null,
+    case when reason is null then assistant_id end,
+    case when reason is null then coalesce(from_value ->> '$', user_id_value ->> '$') end,
+    case when reason is null then id_value ->> '$' end,
+    case when reason is null then type_value ->> '$' end,
+    case when reason is null then occurred_at end
+from message_classified
+"""
+
+
+# Pseudonymize the WhatsApp user key in place: the phone number never leaves this temp table.
+WHATSAPP_PSEUDONYMIZE = """
+update records
+set user_id = sha256(unhex($outer_pad) || unhex(sha256(unhex($inner_pad) || encode(user_id))))
+where user_id is not null
+"""
+
+WEB_ERASED = """
+update records set outcome = 'erased'
+where outcome = 'interaction' and sha256(unhex($outer_pad) || unhex(sha256(unhex($inner_pad)
+    || encode(user_id)))) in (select user_id from raw.erasures where channel = 'web')
+"""
+
+WHATSAPP_ERASED = """
+update records set outcome = 'erased'
+where outcome = 'interaction'
+    and user_id in (select user_id from raw.erasures where channel = 'whatsapp')
+"""
+
+RAW_TABLE = {"web": "raw.web_events", "whatsapp": "raw.whatsapp_messages"}
+DEDUP_KEY = {
+    "web": ("message_id",),
+    "whatsapp": ("message_id", "user_id", "occurred_at"),
+}
+
+
+def _mark_duplicates(con: duckdb.DuckDBPyConnection, channel: str) -> None:
+    """Mark repeats of an interaction: in raw already, or earlier in this batch."""
+    key = DEDUP_KEY[channel]
+    on = " and ".join(f"h.{column} = r.{column}" for column in key)
+    partition = ", ".join(key)
+    con.execute(
+        f"""
+        update records as r set outcome = 'duplicate'
+        from (
+            select source_file, line_number, record_index,
+                row_number() over (
+                    partition by {partition}
+                    order by arrival_date, source_file, line_number, record_index
+                ) as occurrence
+            from records where outcome = 'interaction'
+        ) as ranked
+        where r.source_file = ranked.source_file and r.line_number = ranked.line_number
+            and r.record_index = ranked.record_index and ranked.occurrence > 1
+        """
+    )
+    con.execute(
+        f"""
+        update records as r set outcome = 'duplicate'
+        where r.outcome = 'interaction'
+            and exists (select 1 from {RAW_TABLE[channel]} as h where {on})
+        """
+    )
+
+
+def _write(con: duckdb.DuckDBPyConnection, channel: str, days: list[date]) -> None:
+    """Replace the days' rows of the channel in raw, quarantine and audit (one transaction)."""
+    table = RAW_TABLE[channel]
+    user_column = "anonymous_id" if channel == "web" else "user_id"
+    con.execute("create or replace temp table batch_days as select unnest(?::date[]) as day", [days])
+    # Users whose rows are about to be replaced, and users of the new rows: both must be
+    # sessionized again downstream.
+    con.execute(
+        f"""
+        insert into raw.pending_users
+        select distinct assistant_id, '{channel}', {user_column} from {table}
+        where arrival_date in (select day from batch_days)
+        """
+    )
+    for target in (table, "raw.quarantine", "raw.load_audit"):
+        channel_filter = "" if target == table else f" and channel = '{channel}'"
+        con.execute(
+            f"delete from {target} where arrival_date in (select day from batch_days)"
+            + channel_filter
+        )
+    _mark_duplicates(con, channel)
+    if channel == "web":
+        con.execute(
+            """
+            insert into raw.web_events
+            select message_id, assistant_id, user_id, event_name, occurred_at, arrival_date,
+                source_file, line_number, now()::timestamp
+            from records where outcome = 'interaction'
+            """
+        )
+    else:
+        con.execute(
+            """
+            insert into raw.whatsapp_messages
+            select message_id, assistant_id, user_id, message_type, occurred_at, arrival_date,
+                source_file, line_number, record_index, now()::timestamp
+            from records where outcome = 'interaction'
+            """
+        )
+    con.execute(
+        f"""
+        insert into raw.pending_users
+        select distinct assistant_id, '{channel}', user_id from records
+        where outcome = 'interaction'
+        """
+    )
+    con.execute(
+        f"""
+        insert into raw.quarantine
+        select arrival_date, '{channel}', source_file, line_number, record_index, reason,
+            record, raw_sha256, raw_bytes, now()::timestamp
+        from records where outcome = 'quarantined'
+        """
+    )
+
+
+def _audit(con: duckdb.DuckDBPyConnection, channel: str, files: list[str]) -> ChannelCounts:
+    """Write one audit row per file (files with no line get zeros) and return the totals."""
+    con.execute(
+        "create or replace temp table batch_files as select unnest(?::varchar[]) as source_file",
+        [files],
+    )
+    con.execute(
+        f"""
+        insert into raw.load_audit
+        with per_file as (
+            select
+                source_file,
+                sum(record_count) as records,
+                sum(record_count) filter (where outcome = 'interaction') as loaded,
+                sum(record_count) filter (where outcome in ('skipped', 'erased')) as skipped,
+                sum(record_count) filter (where outcome = 'duplicate') as duplicates,
+                sum(record_count) filter (where outcome = 'quarantined') as quarantined,
+                sum(record_count) filter (where outcome = 'erased') as erased
+            from records group by source_file
+        )
+        select
+            regexp_extract(f.source_file, 'dt=([0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})', 1)::date,
+            '{channel}', f.source_file,
+            coalesce(records, 0), coalesce(loaded, 0), coalesce(skipped, 0),
+            coalesce(duplicates, 0), coalesce(quarantined, 0), coalesce(erased, 0),
+            now()::timestamp
+        from batch_files as f left join per_file using (source_file)
+        """
+    )
+    row = con.execute(
+        """
+        select count(*), coalesce(sum(records), 0), coalesce(sum(loaded), 0),
+            coalesce(sum(skipped), 0), coalesce(sum(duplicates), 0),
+            coalesce(sum(quarantined), 0)
+        from raw.load_audit where source_file in (select source_file from batch_files)
+            and channel = ?
+        """,
+        [channel],
+    ).fetchall()[0]
+    return ChannelCounts(*row)
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection, landing: str, days: list[date], key: bytes
+) -> LoadSummary:
+    """Load (or reload) the given arrival days of both channels into ``raw``."""
+    ensure_raw_schema(con)
+    pads = hmac_pads(key)
+    pad_params = {"inner_pad": pads.inner_hex, "outer_pad": pads.outer_hex}
+    wanted = set(days)
+    con.execute("begin transaction")
+    try:
+        load_assistants(con, landing)
+        counts: dict[str, ChannelCounts] = {}
+        for channel in CHANNELS:
+            files = [
+                path
+                for path in landing_files(con, landing, channel)
+                if arrival_date_of(path) in wanted
+            ]
+            _read_lines(con, channel, files)
+            con.execute(WEB_RECORDS if channel == "web" else WHATSAPP_RECORDS)
+            if channel == "web":
+                con.execute(WEB_ERASED, pad_params)
+            else:
+                con.execute(WHATSAPP_PSEUDONYMIZE, pad_params)
+                con.execute(WHATSAPP_ERASED)
+            _write(con, channel, sorted(wanted))
+            counts[channel] = _audit(con, channel, files)
+        con.execute("drop table if exists lines")
+        con.execute("drop table if exists records")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return LoadSummary(sorted(wanted), counts)

@@ -1,0 +1,148 @@
+"""The DuckDB warehouse file: connections, the one-writer lock, and the raw schema.
+
+DuckDB lets one process write a database file at a time. Every writer (a pipeline run,
+an erasure) first takes an exclusive lock on ``<warehouse>.lock``, so a second writer
+waits for the first or stops with one clear line; readers open the file read-only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+
+class WarehouseBusy(Exception):
+    """Another process is writing to the warehouse."""
+
+
+def _tune(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    memory = os.environ.get("CHATWH_MEMORY_LIMIT", "3GB")
+    con.execute(f"set memory_limit = '{memory}'")
+    con.execute("set preserve_insertion_order = true")
+    spill = path.parent / f".{path.name}.tmp"
+    con.execute(f"set temp_directory = '{spill}'")
+    con.execute("set TimeZone = 'UTC'")
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse. Read-only connections fail with WarehouseBusy while a run writes."""
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"no warehouse at {path}: run `chatwh run` first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise WarehouseBusy(f"warehouse busy: {path} is being written, retry shortly") from None
+        raise
+    _tune(con, path)
+    return con
+
+
+@contextlib.contextmanager
+def writer_lock(path: Path, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold the exclusive writer lock of the warehouse, waiting up to ``wait_seconds``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_file = path.with_name(path.name + ".lock")
+    with open(lock_file, "a+") as handle:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"another run is writing to {path}; wait for it to finish (or pass --wait)"
+                    ) from None
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+RAW_SCHEMA = """
+create schema if not exists raw;
+
+create table if not exists raw.assistants (
+    assistant_id varchar primary key,
+    name varchar not null,
+    timezone varchar not null,
+    whatsapp_phone_number_id varchar
+);
+
+create table if not exists raw.web_events (
+    message_id varchar not null,
+    assistant_id varchar not null,
+    anonymous_id varchar not null,
+    event_name varchar not null,
+    occurred_at timestamp not null,
+    arrival_date date not null,
+    source_file varchar not null,
+    line_number bigint not null,
+    loaded_at timestamp not null
+);
+
+create table if not exists raw.whatsapp_messages (
+    message_id varchar not null,
+    assistant_id varchar not null,
+    user_id varchar not null,
+    message_type varchar not null,
+    occurred_at timestamp not null,
+    arrival_date date not null,
+    source_file varchar not null,
+    line_number bigint not null,
+    record_index integer not null,
+    loaded_at timestamp not null
+);
+
+create table if not exists raw.quarantine (
+    arrival_date date not null,
+    channel varchar not null,
+    source_file varchar not null,
+    line_number bigint,
+    record_index integer,
+    reason varchar not null,
+    record json,
+    raw_sha256 varchar,
+    raw_bytes bigint,
+    quarantined_at timestamp not null
+);
+
+create table if not exists raw.load_audit (
+    arrival_date date not null,
+    channel varchar not null,
+    source_file varchar not null,
+    records bigint not null,
+    loaded bigint not null,
+    skipped bigint not null,
+    duplicates bigint not null,
+    quarantined bigint not null,
+    erased bigint not null,
+    loaded_at timestamp not null
+);
+
+create table if not exists raw.pending_users (
+    assistant_id varchar not null,
+    channel varchar not null,
+    user_id varchar not null
+);
+
+create table if not exists raw.erasures (
+    channel varchar not null,
+    user_id varchar not null,
+    erased_at timestamp not null
+);
+"""
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw tables that ingest writes (idempotent)."""
+    con.execute(RAW_SCHEMA)
