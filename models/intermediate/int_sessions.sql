@@ -16,7 +16,7 @@
             {% if is_incremental() %}
             delete from {{ this }} as sessions
             where exists (
-                select 1 from {{ source('platform', 'pending_users') }} as pending
+                select 1 from {{ pending_users_relation() }} as pending
                 where pending.assistant_id = sessions.assistant_id
                     and pending.channel = sessions.channel
                     and pending.user_id = sessions.user_id
@@ -41,7 +41,7 @@ pending_users as (
         assistant_id,
         channel,
         user_id
-    from {{ source('platform', 'pending_users') }}
+    from {{ pending_users_relation() }}
 
 ),
 

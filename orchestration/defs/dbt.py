@@ -1,0 +1,98 @@
+"""dbt assets: staging, intermediate and marts, one connected lineage with the raw assets."""
+
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from .. import settings
+from .ingest import RAW_ASSISTANTS, RAW_KEYS
+from .resources import Warehouse
+
+progress = logging.getLogger("chatwh.progress")
+
+SOURCE_KEYS = {"web": RAW_KEYS["web"], "whatsapp": RAW_KEYS["whatsapp"], "platform": RAW_ASSISTANTS}
+DBT_SOURCES = ("models", "seeds", "dbt_project/macros", "dbt_project/tests")
+
+
+def manifest_is_stale(manifest: Path) -> bool:
+    """True when the manifest is missing or older than any dbt file of the project."""
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    project_files = [settings.DBT_PROJECT_DIR / "dbt_project.yml"] + [
+        path
+        for folder in DBT_SOURCES
+        for path in (settings.PROJECT_DIR / folder).rglob("*")
+        if path.suffix in (".sql", ".yml", ".csv", ".md")
+    ]
+    return any(path.stat().st_mtime > built for path in project_files)
+
+
+@cache
+def dbt_project() -> DbtProject:
+    """The dbt project, parsed (``dbt parse``) when its manifest is missing or stale."""
+    project = DbtProject(
+        project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR
+    )
+    if manifest_is_stale(project.manifest_path):
+        subprocess.run(
+            [sys.executable, "-m", "dbt.cli.main", "parse", "--quiet"],
+            cwd=settings.DBT_PROJECT_DIR,
+            check=True,
+            env={**os.environ, "DBT_PROFILES_DIR": str(settings.DBT_PROJECT_DIR)},
+        )
+    return project
+
+
+class ChatWarehouseTranslator(DagsterDbtTranslator):
+    """Every raw source is the ingest asset; models are keyed ``<layer>/<name>``."""
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = manifest["sources"].get(unique_id) or manifest["nodes"].get(unique_id)
+        if node["resource_type"] == "source":
+            return spec.replace_attributes(key=SOURCE_KEYS[node["source_name"]])
+        layer = node["fqn"][1] if node["resource_type"] == "model" else "seeds"
+        return spec.replace_attributes(key=dg.AssetKey([layer, node["name"]]), group_name=layer)
+
+
+def _manifest():
+    return dbt_project().manifest_path
+
+
+@dbt_assets(
+    manifest=_manifest(),
+    project=dbt_project(),
+    dagster_dbt_translator=ChatWarehouseTranslator(),
+    pool="warehouse",
+)
+def chat_warehouse_dbt(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse
+):
+    """``dbt build`` once per run, whatever the number of days, then empty raw.pending_users.
+
+    The models are not partitioned: they hold the whole history. The incremental
+    ``int_sessions`` re-sessionizes only the users that ingest queued in raw.pending_users.
+    """
+    args = ["build"]
+    if context.run.tags.get("chatwh/full_refresh") == "true":
+        args.append("--full-refresh")
+    progress.info("dbt: %s", " ".join(args))
+    invocation = dbt.cli(args, context=context, raise_on_error=True)
+    for event in invocation.stream():
+        if isinstance(event, dg.Output):
+            progress.info("dbt: built %s", context.asset_key_for_output(event.output_name).path[-1])
+        yield event
+    with warehouse.connect() as con:
+        con.execute("delete from raw.pending_users")

@@ -1,0 +1,165 @@
+"""Run the nightly Dagster job in this process, for one arrival day or a range of them.
+
+``chatwh run`` and the schedule use the same job, partitions and checks: the only
+difference is who starts the run. A range of days is one run (single-run backfill): one
+ingest pass and one ``dbt build``, however many days.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from . import settings
+from .ingest import LandingError, check_landing, discover_arrival_dates
+from .warehouse import connect, writer_lock
+
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    name: str
+    passed: bool
+    severity: str
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    first_day: date
+    last_day: date
+    audit: dict[str, int] = field(default_factory=dict)
+    checks: list[CheckOutcome] = field(default_factory=list)
+    failure: str | None = None
+
+
+def prepare_dagster_home() -> Path:
+    """Point DAGSTER_HOME at the project's instance folder holding our dagster.yaml."""
+    home = settings.dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    source = settings.PROJECT_DIR / "dagster.yaml"
+    if not config.exists() or config.read_bytes() != source.read_bytes():
+        shutil.copyfile(source, config)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _audit_totals(warehouse: Path, first: date, last: date) -> dict[str, int]:
+    with connect(warehouse) as con:
+        row = con.execute(
+            """
+            select count(distinct arrival_date), count(*), coalesce(sum(records), 0),
+                coalesce(sum(loaded), 0), coalesce(sum(skipped), 0),
+                coalesce(sum(duplicates), 0), coalesce(sum(quarantined), 0)
+            from raw.load_audit where arrival_date between ? and ?
+            """,
+            [first, last],
+        ).fetchall()[0]
+    names = ("days", "files", "records", "loaded", "skipped", "duplicates", "quarantined")
+    return dict(zip(names, map(int, row), strict=True))
+
+
+def resolve_days(landing: str, first: date | None, last: date | None) -> tuple[date, date]:
+    """The range to run: the one asked for, else every arrival day found in the landing zone."""
+    if first is not None and last is not None:
+        return first, last
+    with duckdb.connect() as con:
+        days = discover_arrival_dates(con, landing)
+    if not days:
+        raise LandingError(f"no dt=YYYY-MM-DD folders with .jsonl files under {landing}")
+    return days[0], days[-1]
+
+
+def run_pipeline(
+    landing: str,
+    warehouse: Path,
+    first: date | None = None,
+    last: date | None = None,
+    full_refresh: bool = False,
+    wait_seconds: float = 0.0,
+    on_progress: Callable[[str], None] | None = None,
+) -> RunOutcome:
+    """Load the arrival days [first, last] (default: all found) and build everything after."""
+    check_landing(landing)
+    settings.pseudonym_key()
+    first, last = resolve_days(landing, first, last)
+    if first < date.fromisoformat(os.environ.get("CHATWH_FIRST_ARRIVAL_DAY", "2020-01-01")):
+        raise LandingError(
+            f"arrival day {first} is before CHATWH_FIRST_ARRIVAL_DAY (default 2020-01-01): "
+            "set it earlier"
+        )
+    os.environ["CHATWH_LANDING"] = landing
+    os.environ["CHATWH_WAREHOUSE"] = str(warehouse)
+    prepare_dagster_home()
+
+    handler = _ProgressHandler(on_progress) if on_progress else None
+    progress = logging.getLogger("chatwh.progress")
+    if handler:
+        progress.addHandler(handler)
+        progress.setLevel(logging.INFO)
+    try:
+        with writer_lock(warehouse, wait_seconds):
+            result = _execute(first, last, full_refresh)
+    finally:
+        if handler:
+            progress.removeHandler(handler)
+
+    outcome = RunOutcome(success=result.success, first_day=first, last_day=last)
+    outcome.checks = [
+        CheckOutcome(
+            name=evaluation.check_name,
+            passed=evaluation.passed,
+            severity=evaluation.severity.value,
+        )
+        for evaluation in result.get_asset_check_evaluations()
+    ]
+    if not result.success:
+        failures = [event for event in result.all_events if event.is_step_failure]
+        outcome.failure = (
+            failures[0].event_specific_data.error.message.strip().splitlines()[0]
+            if failures else "the run failed"
+        )
+    if warehouse.exists():
+        outcome.audit = _audit_totals(warehouse, first, last)
+    return outcome
+
+
+def _execute(first: date, last: date, full_refresh: bool):
+    from dagster import DagsterInstance
+
+    from .definitions import defs
+
+    job = defs.resolve_job_def("nightly")
+    tags = {"chatwh/full_refresh": "true" if full_refresh else "false"}
+    if first == last:
+        partition = {"partition_key": first.isoformat()}
+    else:
+        partition = {}
+        tags.update({RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()})
+    with DagsterInstance.get() as instance:
+        return job.execute_in_process(
+            instance=instance,
+            tags=tags,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            **partition,
+        )
+
+
+class _ProgressHandler(logging.Handler):
+    def __init__(self, sink: Callable[[str], None]) -> None:
+        super().__init__(logging.INFO)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink(record.getMessage())

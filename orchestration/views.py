@@ -1,0 +1,188 @@
+"""The product's three views, read from the marts with bound parameters.
+
+This module is the query path of ``chatwh dashboard | sessions | customers``: it imports
+DuckDB only (no Dagster, no dbt), opens the warehouse read-only, and calls the table macros
+that dbt created in the ``marts`` schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+CHANNELS = ("all", "web", "whatsapp")
+GRAINS = ("day", "week", "month")
+ARROWS = {"up": "▲", "down": "▼", "neutral": "■"}
+
+
+class ViewError(Exception):
+    """A request the warehouse cannot answer (unknown assistant, bad window)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    assistant_id: str
+    from_date: date
+    to_date: date
+    channel: str = "all"
+
+    def check(self) -> None:
+        if self.from_date > self.to_date:
+            raise ViewError(f"--from {self.from_date} is after --to {self.to_date}")
+        if self.channel not in CHANNELS:
+            raise ViewError(f"unknown channel {self.channel!r}: use one of {', '.join(CHANNELS)}")
+
+
+def _number(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, map(_number, row), strict=True)) for row in cursor.fetchall()]
+
+
+def assistant_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [row[0] for row in con.execute(
+        "select assistant_id from marts.dim_assistants order by assistant_id"
+    ).fetchall()]
+
+
+def check_assistant(con: duckdb.DuckDBPyConnection, assistant_id: str) -> None:
+    known = assistant_ids(con)
+    if assistant_id not in known:
+        raise ViewError(f"unknown assistant {assistant_id!r}: known are {', '.join(known)}")
+
+
+def dashboard(
+    con: duckdb.DuckDBPyConnection, assistant_id: str, as_of: date | None = None
+) -> dict[str, Any]:
+    """The Dashboard view: users this month to date vs last month, and 12 months of them."""
+    check_assistant(con, assistant_id)
+    months = _rows(
+        con, "select * from marts.dashboard_view(?, as_of := ?)", [assistant_id, as_of]
+    )
+    current = months[-1]
+    return {
+        "assistant_id": assistant_id,
+        "as_of": current["as_of"].isoformat(),
+        "month": current["month"],
+        "users": current["users"],
+        "previous_month_users": current["previous_month_users"],
+        "pct_change": current["pct_change"],
+        "trend": current["trend"],
+        "color": current["color"],
+        "evolution": [{"month": row["month"], "users": row["users"]} for row in months],
+    }
+
+
+def _window_fields(row: dict[str, Any], window: Window) -> dict[str, Any]:
+    return {
+        "assistant_id": window.assistant_id,
+        "channel": window.channel,
+        "from": window.from_date.isoformat(),
+        "to": window.to_date.isoformat(),
+        "total_users": row["total_users"],
+        "unique_users": row["unique_users"],
+        "recurring_users": row["recurring_users"],
+        "unique_pct": row["unique_pct"],
+        "recurring_pct": row["recurring_pct"],
+    }
+
+
+def sessions(con: duckdb.DuckDBPyConnection, window: Window) -> dict[str, Any]:
+    """The Sessions view: unique vs recurring users of the window (the ring chart)."""
+    window.check()
+    check_assistant(con, window.assistant_id)
+    [row] = _rows(
+        con,
+        "select * from marts.sessions_view(?, ?, ?, channel := ?)",
+        [window.assistant_id, window.from_date, window.to_date, window.channel],
+    )
+    return _window_fields(row, window)
+
+
+def customers(
+    con: duckdb.DuckDBPyConnection, window: Window, grain: str | None = None
+) -> dict[str, Any]:
+    """The Customers view: the window's totals and one point per day, week or month."""
+    window.check()
+    if grain is not None and grain not in GRAINS:
+        raise ViewError(f"unknown grain {grain!r}: use one of {', '.join(GRAINS)}")
+    check_assistant(con, window.assistant_id)
+    rows = _rows(
+        con,
+        "select * from marts.customers_view(?, ?, ?, grain := ?, channel := ?)",
+        [window.assistant_id, window.from_date, window.to_date, grain, window.channel],
+    )
+    return {
+        **_window_fields(rows[0], window),
+        "grain": rows[0]["grain"],
+        "series": [
+            {
+                "bucket_start": row["bucket_start"].isoformat(),
+                "active_users": row["active_users"],
+                "unique_users": row["bucket_unique_users"],
+                "recurring_users": row["bucket_recurring_users"],
+                "new_users": row["new_users"],
+            }
+            for row in rows
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- text rendering
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def render_dashboard(view: dict[str, Any]) -> str:
+    arrow = ARROWS[view["trend"]]
+    change = "n/a (no users last month)" if view["pct_change"] is None else (
+        f"{view['pct_change']:+.1f}%"
+    )
+    peak = max([point["users"] for point in view["evolution"]] + [1])
+    lines = [
+        f"Dashboard · {view['assistant_id']} · as of {view['as_of']}",
+        f"  users in {view['month']}: {view['users']}   {arrow} {change} vs "
+        f"{view['previous_month_users']} last month ({view['trend']}, {view['color']})",
+        "  12-month evolution:",
+    ]
+    for point in view["evolution"]:
+        bar = "█" * round(30 * point["users"] / peak)
+        lines.append(f"    {point['month']}  {point['users']:>7}  {bar}")
+    return "\n".join(lines)
+
+
+def render_sessions(view: dict[str, Any]) -> str:
+    return "\n".join([
+        f"Sessions · {view['assistant_id']} · {view['from']} to {view['to']} · "
+        f"channel {view['channel']}",
+        f"  total users      {view['total_users']:>8}",
+        f"  unique users     {view['unique_users']:>8}  {_pct(view['unique_pct'])}",
+        f"  recurring users  {view['recurring_users']:>8}  {_pct(view['recurring_pct'])}",
+    ])
+
+
+def render_customers(view: dict[str, Any]) -> str:
+    lines = [
+        f"Customers · {view['assistant_id']} · {view['from']} to {view['to']} · "
+        f"channel {view['channel']} · by {view['grain']}",
+        f"  total {view['total_users']}  unique {view['unique_users']} "
+        f"({_pct(view['unique_pct'])})  recurring {view['recurring_users']} "
+        f"({_pct(view['recurring_pct'])})",
+        f"  {'bucket':<10}  {'active':>7}  {'unique':>7}  {'recurring':>9}  {'new':>6}",
+    ]
+    for point in view["series"]:
+        lines.append(
+            f"  {point['bucket_start']:<10}  {point['active_users']:>7}  "
+            f"{point['unique_users']:>7}  {point['recurring_users']:>9}  {point['new_users']:>6}"
+        )
+    return "\n".join(lines)
