@@ -1,0 +1,52 @@
+# Chat Warehouse: every target sets up what it needs (a .venv in the project).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.9
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: install demo test bench docs lint dev lock browser clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/lock.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/lock.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/chatwh demo
+
+# Headless Chromium (Debian's package) for the HTML report test.
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
+	$(BIN)/pytest -n 2 --dist loadgroup tests
+
+bench: install
+	$(BIN)/python -m benchmarks.run
+
+docs: install
+	cd dbt_project && CHATWH_WAREHOUSE=$${CHATWH_WAREHOUSE:-$(CURDIR)/data/warehouse.duckdb} \
+		../$(BIN)/dbt docs generate --static --profiles-dir .
+	@echo "open dbt_project/target/static_index.html"
+
+lint: install
+	$(BIN)/ruff check orchestration tests benchmarks
+	$(BIN)/ruff format --check orchestration tests benchmarks
+	$(BIN)/sqlfluff lint models dbt_project/macros
+
+dev: install
+	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -m orchestration.definitions
+
+# Re-resolve the pinned dependencies (needs the package registry).
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --extra dev -p 3.11 -o requirements/lock.txt
+
+clean:
+	rm -rf data .dagster_home dbt_project/target dbt_project/logs

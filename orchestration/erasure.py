@@ -1,0 +1,99 @@
+"""Erase one person on request (GDPR art. 17), for good.
+
+The person's interactions are deleted from raw, their sessions from the intermediate
+table, and the marts are rebuilt with dbt, so no table and no derived number keeps them.
+The erasure itself is remembered as a keyed pseudonym (never the raw id), and ingest
+skips that person's interactions in every later load, including re-loads of old files.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import settings
+from .pseudonym import pseudonymize
+from .warehouse import connect, ensure_raw_schema, writer_lock
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    pseudonym: str
+    interactions: int
+    sessions: int
+
+
+def _user_id(channel: str, identifier: str, key: bytes) -> str:
+    """The person's id in the raw tables: WhatsApp ids are stored pseudonymized."""
+    return pseudonymize(key, identifier) if channel == "whatsapp" else identifier
+
+
+def forget(warehouse: Path, channel: str, identifier: str, wait_seconds: float = 60.0) -> ErasureResult:
+    """Erase the person ``identifier`` (a wa_id or a web anonymousId) from the warehouse."""
+    identifier = identifier.strip()
+    if not identifier:
+        raise ValueError("the id to erase is empty")
+    key = settings.pseudonym_key()
+    pseudonym = pseudonymize(key, identifier)
+    user_id = _user_id(channel, identifier, key)
+    table = "raw.web_events" if channel == "web" else "raw.whatsapp_messages"
+    column = "anonymous_id" if channel == "web" else "user_id"
+    with writer_lock(warehouse, wait_seconds):
+        with connect(warehouse) as con:
+            ensure_raw_schema(con)
+            con.execute("begin transaction")
+            con.execute(
+                "insert into raw.erasures select ?, ?, now()::timestamp "
+                "where not exists (select 1 from raw.erasures where channel = ? and user_id = ?)",
+                [channel, pseudonym, channel, pseudonym],
+            )
+            interactions = con.execute(
+                f"select count(*) from {table} where {column} = ?", [user_id]
+            ).fetchall()[0][0]
+            con.execute(f"delete from {table} where {column} = ?", [user_id])
+            if channel == "web":
+                con.execute(
+                    "delete from raw.quarantine where channel = 'web' "
+                    "and record ->> 'anonymousId' = ?",
+                    [identifier],
+                )
+            sessions = 0
+            has_sessions = con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = 'intermediate' and table_name = 'int_sessions'"
+            ).fetchall()[0][0]
+            if has_sessions:
+                sessions = con.execute(
+                    "select count(*) from intermediate.int_sessions "
+                    "where channel = ? and user_id = ?",
+                    [channel, user_id],
+                ).fetchall()[0][0]
+                con.execute(
+                    "delete from intermediate.int_sessions where channel = ? and user_id = ?",
+                    [channel, user_id],
+                )
+            con.execute("commit")
+        if has_sessions:
+            rebuild_marts(warehouse)
+    return ErasureResult(pseudonym=pseudonym, interactions=interactions, sessions=sessions)
+
+
+def rebuild_marts(warehouse: Path) -> None:
+    """Rebuild every model downstream of the sessions (the marts hold whole-history tables)."""
+    dbt = Path(sys.executable).with_name("dbt")
+    completed = subprocess.run(
+        [str(dbt), "build", "--select", "int_sessions+", "--exclude", "int_sessions", "--quiet"],
+        cwd=settings.DBT_PROJECT_DIR,
+        env={
+            **os.environ,
+            "CHATWH_WAREHOUSE": str(warehouse),
+            "DBT_PROFILES_DIR": str(settings.DBT_PROJECT_DIR),
+        },
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError("dbt build after the erasure failed: run `chatwh run` to rebuild")
