@@ -6,12 +6,12 @@ import dagster as dg
 
 from .defs.checks import ALL_CHECKS
 from .defs.dbt import chat_warehouse_dbt
-from .defs.ingest import raw_chat_logs
+from .defs.ingest import raw_assistants, raw_chat_logs
 from .defs.resources import dbt_resource, warehouse_from_environment
 from .defs.schedules import late_arrivals_sensor, nightly_job, nightly_schedule
 
 defs = dg.Definitions(
-    assets=[raw_chat_logs, chat_warehouse_dbt],
+    assets=[raw_assistants, raw_chat_logs, chat_warehouse_dbt],
     asset_checks=ALL_CHECKS,
     jobs=[nightly_job],
     schedules=[nightly_schedule],

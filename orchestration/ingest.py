@@ -177,7 +177,9 @@ def _read_lines(con: duckdb.DuckDBPyConnection, channel: str, files: list[str]) 
                 from rejects
             ),
             kept as (
-                select rowid as position, line from file_lines
+                -- rowids inside a transaction start at a large base: rebase them to 0
+                select rowid - (select min(rowid) from file_lines) as position, line
+                from file_lines
             )
             select ?, ?, position + 1 + (
                     select count(*) from ranked where kept_before <= position
@@ -215,7 +217,7 @@ def _text_ok(value_sql: str) -> str:
 def _time_checks(occurred: str) -> str:
     return f"""
         when {occurred} < timestamp '2000-01-01' then 'timestamp before 2000'
-        when {occurred} >= arrival_date + interval 2 day
+        when {occurred} > arrival_date + interval 2 day
             then 'timestamp more than one day after the end of the arrival day'
     """
 

@@ -7,9 +7,12 @@ ingest pass and one ``dbt build``, however many days.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -146,7 +149,10 @@ def _execute(first: date, last: date, full_refresh: bool):
     else:
         partition = {}
         tags.update({RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()})
-    with DagsterInstance.get() as instance:
+    # dagster-dbt echoes dbt's own log lines on stdout; our progress lines say the same in
+    # one line per step, and dbt keeps its full log in the run's target folder.
+    echo = sys.stderr if os.environ.get("CHATWH_VERBOSE") else io.StringIO()
+    with DagsterInstance.get() as instance, contextlib.redirect_stdout(echo):
         return job.execute_in_process(
             instance=instance,
             tags=tags,
