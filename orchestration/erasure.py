@@ -36,6 +36,8 @@ def forget(warehouse: Path, channel: str, identifier: str, wait_seconds: float =
     identifier = identifier.strip()
     if not identifier:
         raise ValueError("the id to erase is empty")
+    if not warehouse.exists():  # a mistyped path must not create a new, empty warehouse
+        raise FileNotFoundError(f"no warehouse at {warehouse}: check --warehouse")
     key = settings.pseudonym_key()
     pseudonym = pseudonymize(key, identifier)
     user_id = _user_id(channel, identifier, key)

@@ -127,6 +127,13 @@ def load_assistants(con: duckdb.DuckDBPyConnection, landing: str) -> Path:
 # --------------------------------------------------------------------------- reading lines
 
 
+def _is_empty_file(con: duckdb.DuckDBPyConnection, path: str) -> bool:
+    try:
+        return con.execute("select size from read_blob(?)", [path]).fetchall()[0][0] == 0
+    except duckdb.Error:
+        return False
+
+
 def _read_lines(con: duckdb.DuckDBPyConnection, channel: str, files: list[str]) -> None:
     """Fill temp table ``lines`` with every line of ``files`` (one read per file).
 
@@ -158,6 +165,8 @@ def _read_lines(con: duckdb.DuckDBPyConnection, channel: str, files: list[str]) 
                 [path],
             )
         except duckdb.Error as error:
+            if _is_empty_file(con, path):  # an empty .gz is empty, not broken
+                continue
             reason = "file cannot be read: " + str(error).splitlines()[0][:200]
             con.execute(
                 "insert into lines values (?, ?, null, null, ?)", [arrival, path, reason]
@@ -185,7 +194,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, channel: str, files: list[str]) 
                     select count(*) from ranked where kept_before <= position
                 ), line, null
             from kept
-            where line is not null and trim(line) <> ''
+            where line is not null and trim(line, ' ' || chr(9)) <> ''
             union all
             select ?, ?, rejected_line,
                 null,
@@ -210,8 +219,11 @@ _SAFE = (
 
 
 def _text_ok(value_sql: str) -> str:
-    """SQL: the JSON value is a non-empty text."""
-    return f"(json_type({value_sql}) = 'VARCHAR' and length({value_sql} ->> '$') > 0)"
+    """SQL: the JSON value is a non-empty text (false, never null, when it is missing)."""
+    return (
+        f"coalesce(json_type({value_sql}) = 'VARCHAR' and length({value_sql} ->> '$') > 0, "
+        "false)"
+    )
 
 
 def _time_checks(occurred: str) -> str:
@@ -255,7 +267,11 @@ typed as (
         timestamp_value ->> '$' as timestamp_text,
         assistant_value ->> '$' as assistant_id,
         case
-            when regexp_matches(timestamp_value ->> '$', '(Z|z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')
+            -- a date, a time and an offset: "2026-01-05" alone is no timestamp (its "-05"
+            -- would pass for an offset)
+            when regexp_full_match(timestamp_value ->> '$', '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}'
+                || '[Tt ][0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}([.][0-9]+)?)?'
+                || '(Z|z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)')
                 then try_cast(timestamp_value ->> '$' as timestamptz) at time zone 'UTC'
         end as occurred_at
     from named
@@ -331,6 +347,9 @@ bodies as (
             when coalesce(line ->> '$.object', '') <> 'whatsapp_business_account'
                 then 'not a WhatsApp webhook body (object is not whatsapp_business_account)'
             when coalesce(json_type(line, '$.entry'), '') <> 'ARRAY' then 'entry is not a list'
+            when len(list_filter(json_extract(line, '$.entry[*]'),
+                lambda e: coalesce(json_type(e, '$.changes'), '') <> 'ARRAY')) > 0
+                then 'an entry has no list of changes'
         end as line_reason
     from parsed
 ),
@@ -350,7 +369,15 @@ change_parts as (
         arrival_date, source_file, line_number, change_index,
         change ->> '$.field' as change_field,
         change -> '$.value' as value,
-        change ->> '$.value.metadata.phone_number_id' as phone_number_id,
+        case when json_type(change, '$.value.metadata.phone_number_id') = 'VARCHAR'
+            then change ->> '$.value.metadata.phone_number_id' end as phone_number_id,
+        case
+            when change_field is distinct from 'messages' then null
+            when json_type(change, '$.value') is distinct from 'OBJECT'
+                then 'value of a messages change is not an object'
+            when coalesce(json_type(change, '$.value.messages'), 'ARRAY') <> 'ARRAY'
+                then 'messages is not a list'
+        end as change_reason,
         case when json_type(change, '$.value.messages') = 'ARRAY'
             then json_extract(change, '$.value.messages[*]') else [] end as messages,
         coalesce(json_array_length(change, '$.value.statuses'), 0)
@@ -427,7 +454,8 @@ select
     arrival_date, source_file, line_number, change_index * 100000, case
         when change_field = 'messages' and len(messages) > 0 then other_items
         else greatest(other_items, 1)
-    end, 'skipped', null, null, null, null, null, null, null, null, null
+    end, case when change_reason is null then 'skipped' else 'quarantined' end, change_reason,
+    null, null, null, null, null, null, null, null
 from change_parts
 where change_field is distinct from 'messages' or other_items > 0 or len(messages) = 0
 union all
@@ -619,17 +647,25 @@ def ingest(
     pads = hmac_pads(key)
     pad_params = {"inner_pad": pads.inner_hex, "outer_pad": pads.outer_hex}
     wanted = set(days)
+    files_of = {
+        channel: [
+            path for path in landing_files(con, landing, channel) if arrival_date_of(path) in wanted
+        ]
+        for channel in CHANNELS
+    }
+    # Read before the transaction: a file that cannot be read (truncated gzip) fails only its
+    # own statement here, whereas inside a transaction it would abort the whole load.
+    for channel in CHANNELS:
+        _read_lines(con, channel, files_of[channel])
+        con.execute(f"drop table if exists lines_{channel}")
+        con.execute(f"alter table lines rename to lines_{channel}")
     con.execute("begin transaction")
     try:
         load_assistants(con, landing)
         counts: dict[str, ChannelCounts] = {}
         for channel in CHANNELS:
-            files = [
-                path
-                for path in landing_files(con, landing, channel)
-                if arrival_date_of(path) in wanted
-            ]
-            _read_lines(con, channel, files)
+            files = files_of[channel]
+            con.execute(f"alter table lines_{channel} rename to lines")
             con.execute(WEB_RECORDS if channel == "web" else WHATSAPP_RECORDS)
             if channel == "web":
                 con.execute(WEB_ERASED, pad_params)
@@ -638,7 +674,7 @@ def ingest(
                 con.execute(WHATSAPP_ERASED)
             _write(con, channel, sorted(wanted))
             counts[channel] = _audit(con, channel, files)
-        con.execute("drop table if exists lines")
+            con.execute("drop table if exists lines")
         con.execute("drop table if exists records")
         con.execute("commit")
     except BaseException:

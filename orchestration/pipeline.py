@@ -141,6 +141,7 @@ def _execute(first: date, last: date, full_refresh: bool):
     from dagster import DagsterInstance
 
     from .definitions import defs
+    from .defs.resources import warehouse_from_environment
 
     job = defs.resolve_job_def("nightly")
     tags = {"chatwh/full_refresh": "true" if full_refresh else "false"}
@@ -158,6 +159,9 @@ def _execute(first: date, last: date, full_refresh: bool):
             tags=tags,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            # The definitions' resource was resolved at import; this run's warehouse and
+            # landing (set in the environment by run_pipeline) may differ in a long process.
+            resources={"warehouse": warehouse_from_environment()},
             **partition,
         )
 

@@ -57,22 +57,23 @@ channel; WhatsApp only for assistants with a phone-number id), plus
 ``users // 10`` visitors who only open the widget or only trigger
 ``request_welcome`` and so never become users. Sessions per person are
 Zipf-distributed (about 2/3 come once, a few come weekly), spread over the
-period with gaps of hours to weeks; 1 + geometric messages per session
-(mean ~3.3) a few seconds to minutes apart; daytime-heavy in the assistant's
-local time. Every event lies in the period; a session that would run past its
-end is cut.
+period with gaps of hours to weeks; 1-30 messages per session (geometric, mean
+3.3) a few seconds to minutes apart; daytime-heavy in the assistant's local
+time. Every event lies in the period (a session that would run past its end is
+cut) and arrives no earlier than it happens.
 
-**Volume.** About 7.5 interactions per user over 365 days (about 6 for 90
-days, 4.5 for 30 days), and about 2.3 lines and 900 bytes (uncompressed) per
-interaction: for 1 M / 10 M / 100 M interactions in a year take
-``users`` = 135 000 / 1 350 000 / 13 500 000 (the ``messages`` of the summary
-is the exact figure).
+**Volume** (measured). About 8 interactions per user over 365 days (6.2 for 90
+days, 5.1 for 30 days), about 3 lines and 1.2 KB (uncompressed) per
+interaction: for 1 M / 10 M / 100 M interactions in a year take ``users`` =
+125 000 / 1 250 000 / 12 500 000 (the summary's ``messages`` is the exact
+figure).
 
 **Determinism and cost.** The same arguments give byte-identical files (gzip
 with mtime 0). Everything is vectorised (numpy for the random decisions,
-DuckDB SQL to render JSON lines); Python loops only over blocks of days and
-over files. Memory: 8 bytes per planned session, plus one block of days
-(about 150 000 sessions) of lines and one day of output files.
+DuckDB SQL to render the JSON); Python loops only over blocks of days and over
+files. About 15 s per million interactions on 2 cores. Memory: 8 bytes per
+planned session (~2.4 per user), plus one block of days (about 50 000
+sessions, at least one day) of rendered lines.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ SEED_ASSISTANTS = Path(__file__).resolve().parents[1] / "seeds" / "assistants.cs
 
 DAY_S = 86_400
 DAY_MS = DAY_S * 1000
-MAX_USERS = 2**30
+MAX_USERS = 90_000_000  # people (users + visitors) stay below 10**8: phone numbers stay distinct
 
 # Who comes how often.
 VISITOR_SHARE = 0.10  # extra people who never write (not users)
@@ -134,7 +135,7 @@ LATE_DAYS, LATE_DAYS_P = (1, 2, 3), (0.6, 0.25, 0.15)
 REDELIVERY_SHARE = 0.01
 BAD_SHARE = 0.005
 GZIP_SHARE = 0.25
-BLOCK_SESSIONS = 150_000  # sessions simulated at once
+BLOCK_SESSIONS = 50_000  # sessions simulated at once
 PLAN_CHUNK = 1_000_000  # people planned at once
 
 CHANNELS = ("web", "whatsapp")
@@ -168,9 +169,9 @@ UNKNOWN_PHONE_NUMBER_ID = "100000000000001"
 
 # Personal data: distinctive, so that tests can prove none reaches the warehouse.
 FIRST_NAMES = (
-    "Lucía", "Mateo", "Valentina", "Hugo", "Ximena", "Bruno", "Olivia", "Thiago",
-    "Harper", "Elijah", "Madison", "Brayden", "Kaylee", "Jaxon", "Yui", "Haruto",
-    "Sakura", "Ren", "Matilda", "Lachlan", "Isla", "Hamish", "Zara", "Oisín",
+    "Lucía", "Mateo", "Valentina", "Higinio", "Ximena", "Brunilda", "Olivia", "Thiago",
+    "Harper", "Elijah", "Madison", "Brayden", "Kaylee", "Jaxon", "Yuzuki", "Haruto",
+    "Sakura", "Rentaro", "Matilda", "Lachlan", "Ottilie", "Hamish", "Zuleika", "Oisín",
 )  # fmt: skip
 LAST_NAMES = (
     "Quintanilla", "Berenguer", "Zubizarreta", "Villalobos", "Etxeberria", "Castellví",
@@ -211,10 +212,10 @@ GARBAGE_LINES = (
     "ERROR collector: upstream timed out after 30000 ms",
     "\ufeff{{{ not json at all",
 )
-# Phone plan by time zone: (country code, mobile prefix, subscriber digits).
+# Phone plan by time zone: (country code, mobile prefix, subscriber digits >= 8).
 PHONE_PLANS = {
     "Europe/Madrid": ("34", "6", 8),
-    "America/New_York": ("1", "917", 7),
+    "America/New_York": ("1", "9", 9),
     "Australia/Sydney": ("61", "4", 8),
     "Asia/Tokyo": ("81", "90", 8),
 }
@@ -252,9 +253,13 @@ def simulate(
         messages += _simulate_block(world, plan[lo:hi], first_day, writer.con)
         writer.flush(first_day, end_day)
     return SimulationSummary(
-        out=world.out, days=days, files=writer.files, lines=writer.lines,
-        messages=messages, bad_lines=writer.bad_lines,
-    )  # fmt: skip
+        out=world.out,
+        days=days,
+        files=writer.files,
+        lines=writer.lines,
+        messages=messages,
+        bad_lines=writer.bad_lines,
+    )
 
 
 # --------------------------------------------------------------------------- the world
@@ -291,16 +296,24 @@ class _World:
 
 
 def _world(out: Path, start: date, days: int, users: int, seed: int) -> _World:
+    if seed < 0:
+        raise ValueError(f"seed must not be negative, got {seed}")
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
     if not 1 <= users <= MAX_USERS:
         raise ValueError(f"users must be between 1 and {MAX_USERS}, got {users}")
     assistants = _load_assistants(SEED_ASSISTANTS)
+    start = date(start.year, start.month, start.day)  # a datetime counts as its date
     return _World(
-        out=out, start=start, days=days, users=users,
-        people=users + int(users * VISITOR_SHARE), seed=seed,
-        assistants=assistants, offsets=_utc_offsets(assistants, start, days),
-    )  # fmt: skip
+        out=out,
+        start=start,
+        days=days,
+        users=users,
+        people=users + int(users * VISITOR_SHARE),
+        seed=seed,
+        assistants=assistants,
+        offsets=_utc_offsets(assistants, start, days),
+    )
 
 
 def _load_assistants(path: Path) -> tuple[_Assistant, ...]:
@@ -368,8 +381,9 @@ def _uniform_int(rng: np.random.Generator, bounds: tuple[int, int], n: int) -> n
     return rng.integers(bounds[0], bounds[1], n, dtype=np.int64)
 
 
-def _lognormal(rng: np.random.Generator, median: float, sigma: float,
-               bounds: tuple[float, float], n: int) -> np.ndarray:  # fmt: skip
+def _lognormal(
+    rng: np.random.Generator, median: float, sigma: float, bounds: tuple[float, float], n: int
+) -> np.ndarray:
     return np.clip(rng.lognormal(np.log(median), sigma, n), *bounds)
 
 
@@ -403,16 +417,19 @@ def _people(u: np.ndarray, world: _World) -> _People:
     ranks = np.arange(len(world.assistants))
     weights = 1.0 / (ranks + 1.0) ** ASSISTANT_WEIGHT_EXPONENT
     cumulative = np.cumsum(weights) / weights.sum()
-    assistant = np.minimum(np.searchsorted(cumulative, _unit(u, world.seed, 1), "right"),
-                           ranks.size - 1)  # fmt: skip
+    assistant = np.minimum(
+        np.searchsorted(cumulative, _unit(u, world.seed, 1), "right"), ranks.size - 1
+    )
     has_phone = np.array([bool(a.phone_number_id) for a in world.assistants])
     whatsapp = has_phone[assistant] & (_unit(u, world.seed, 2) < WHATSAPP_SHARE)
     identity = _unit(u, world.seed, 3)
     return _People(
-        assistant=assistant, whatsapp=whatsapp, visitor=u >= world.users,
+        assistant=assistant,
+        whatsapp=whatsapp,
+        visitor=u >= world.users,
         bsuid_only=whatsapp & (identity < BSUID_ONLY_SHARE),
         shows_bsuid=whatsapp & (identity < SHOWS_BSUID_SHARE),
-    )  # fmt: skip
+    )
 
 
 # --------------------------------------------------------------------------- session plan
@@ -441,8 +458,9 @@ def _plan_chunk(world: _World, lo: int, hi: int) -> np.ndarray:
     owner = np.repeat(person, sessions)
     rank = _rank_in_segment(sessions)
     period_s = world.days * DAY_S
-    gaps = _lognormal(rng, SESSION_GAP_MEDIAN_S, SESSION_GAP_SIGMA, SESSION_GAP_RANGE_S,
-                      owner.size).astype(np.int64)  # fmt: skip
+    gaps = _lognormal(
+        rng, SESSION_GAP_MEDIAN_S, SESSION_GAP_SIGMA, SESSION_GAP_RANGE_S, owner.size
+    ).astype(np.int64)
     gaps[rank == 0] = rng.integers(0, period_s, person.size)
     start = _segment_cumsum(gaps, sessions)
     keep = start < period_s
@@ -544,8 +562,10 @@ def _user_messages(sessions: dict, rng: np.random.Generator) -> dict:
     counts = sessions["n_messages"]
     sess = np.repeat(sessions["sess"], counts)
     rank = _rank_in_segment(counts)
-    gaps = (1000 * _lognormal(rng, MESSAGE_GAP_MEDIAN_S, MESSAGE_GAP_SIGMA, MESSAGE_GAP_RANGE_S,
-                              sess.size)).astype(np.int64)  # fmt: skip
+    gaps = (
+        1000
+        * _lognormal(rng, MESSAGE_GAP_MEDIAN_S, MESSAGE_GAP_SIGMA, MESSAGE_GAP_RANGE_S, sess.size)
+    ).astype(np.int64)
     gaps[rank == 0] = _uniform_int(rng, FIRST_MESSAGE_DELAY_MS, int((counts > 0).sum()))
     t = sessions["start"][sess] + _segment_cumsum(gaps, counts)
     return {"sess": sess, "rank": rank, "t": t}
@@ -563,16 +583,17 @@ def _web_rows(
     on_web = ~sessions["whatsapp"][messages["sess"]]
     msg_sess, msg_t = messages["sess"][on_web], messages["t"][on_web]
     last_t = start.copy()
-    last_t[msg_sess] = msg_t  # messages are in time order within a session
+    last = np.flatnonzero(np.r_[msg_sess[1:] != msg_sess[:-1], True]) if msg_sess.size else msg_sess
+    last_t[msg_sess[last]] = msg_t[last]  # messages are grouped by session, in time order
 
     def some(share: float) -> np.ndarray:
         return web[rng.random(web.size) < share]
 
     page, identify, closed = some(PAGE_SHARE), some(IDENTIFY_SHARE), some(CLOSED_SHARE)
     parts = [
-        (page, PAGE, start[page] - rng.integers(1_000, 20_000, page.size)),
+        (page, PAGE, start[page]),
         (identify, IDENTIFY, start[identify] + rng.integers(300, 3_000, identify.size)),
-        (web, OPENED, start[web]),
+        (web, OPENED, start[web] + rng.integers(500, 2_500, web.size)),
         (msg_sess, SENT, msg_t),
         (msg_sess, RECEIVED, msg_t + _uniform_int(rng, BOT_REPLY_DELAY_MS, msg_t.size)),
         (closed, CLOSED, last_t[closed] + rng.integers(10_000, 300_000, closed.size)),
@@ -587,8 +608,14 @@ def _web_rows(
     return _with_bad_copies(rows, spoilable, WEB_DEFECTS, rng, ids), interactions
 
 
-def _web_columns(world: _World, sessions: dict, sess: np.ndarray, event: np.ndarray,
-                 t: np.ndarray, rng: np.random.Generator) -> dict:  # fmt: skip
+def _web_columns(
+    world: _World,
+    sessions: dict,
+    sess: np.ndarray,
+    event: np.ndarray,
+    t: np.ndarray,
+    rng: np.random.Generator,
+) -> dict:
     n = sess.size
     day = np.clip((t - world.start_ms) // DAY_MS, 0, world.days - 1)
     return {
@@ -603,16 +630,22 @@ def _web_columns(world: _World, sessions: dict, sess: np.ndarray, event: np.ndar
     }
 
 
-def _with_bad_copies(rows: dict, spoilable: np.ndarray, defects: tuple[int, ...],
-                     rng: np.random.Generator, ids: _Ids) -> dict:  # fmt: skip
+def _with_bad_copies(
+    rows: dict, spoilable: np.ndarray, defects: tuple[int, ...], rng: np.random.Generator, ids: _Ids
+) -> dict:
     """Append spoilt copies of about BAD_SHARE of the rows; give every row a uid and a unit."""
     n = rows["t"].size
     bad = np.flatnonzero(spoilable & (rng.random(n) < BAD_SHARE))
     out = {k: np.concatenate([v, v[bad]]) for k, v in rows.items()}
-    out["defect"][n:] = rng.choice(np.array(defects), bad.size)
+    out["defect"][n:] = _defects(defects, bad.size, rng)
     out["uid"] = ids.take(n + bad.size)
     out["unit"] = np.arange(n + bad.size)
     return out
+
+
+def _defects(kinds: tuple[int, ...], n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` defects taking the kinds in turn (from a random one): every kind shows up early."""
+    return np.array(kinds)[(rng.integers(len(kinds)) + np.arange(n)) % len(kinds)]
 
 
 # --------------------------------------------------------------------------- WhatsApp tables
@@ -638,8 +671,9 @@ def _whatsapp_tables(
     return {"wa_fragments": parts, "wa_bodies": _wa_bodies(parts, ids)}, interactions
 
 
-def _wa_items(world: _World, sessions: dict, messages: dict, rng: np.random.Generator,
-              ids: _Ids) -> dict:  # fmt: skip
+def _wa_items(
+    world: _World, sessions: dict, messages: dict, rng: np.random.Generator, ids: _Ids
+) -> dict:
     """User messages and request_welcome, sorted by session and time."""
     wa = sessions["whatsapp"]
     welcomed = sessions["visitor"] | (sessions["is_first"] & (rng.random(wa.size) < WELCOME_SHARE))
@@ -687,8 +721,9 @@ def _wa_statuses(world: _World, items: dict, rng: np.random.Generator, ids: _Ids
     }
 
 
-def _wa_change_ids(items: dict, statuses: dict,
-                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _wa_change_ids(
+    items: dict, statuses: dict, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Change of every item and status, numbered in time order.
 
     A few messages join the change of the previous message of their session; every status
@@ -713,8 +748,9 @@ def _wa_change_ids(items: dict, statuses: dict,
     return renumber[item_change], renumber[status_change]
 
 
-def _wa_body_ids(parts: dict, assistant: np.ndarray,
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _wa_body_ids(
+    parts: dict, assistant: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Body and entry of every fragment: a few consecutive changes share a body; changes of
     one assistant that are next to each other in a body share an entry."""
     change = parts["change"]
@@ -738,10 +774,12 @@ def _with_bad_bodies(parts: dict, rng: np.random.Generator, ids: _Ids) -> dict:
     copies = {k: v[rng.choice(messages, n_bad)] for k, v in parts.items()}
     new = np.arange(n_bad)
     copies.update(
-        uid=ids.take(n_bad), defect=rng.choice(np.array(WA_DEFECTS), n_bad),
-        change=int(parts["change"][-1]) + 1 + new, entry=int(parts["entry"][-1]) + 1 + new,
+        uid=ids.take(n_bad),
+        defect=_defects(WA_DEFECTS, n_bad, rng),
+        change=int(parts["change"][-1]) + 1 + new,
+        entry=int(parts["entry"][-1]) + 1 + new,
         body=n_bodies + new,
-    )  # fmt: skip
+    )
     return {k: np.concatenate([v, copies[k]]) for k, v in parts.items()}
 
 
@@ -769,10 +807,11 @@ def _concat_rows(a: dict, b: dict) -> dict:
     keys = list(dict.fromkeys([*a, *b]))
     na, nb = a["t"].size, b["t"].size
     return {
-        k: np.concatenate([a.get(k, np.zeros(na, dtype=np.int64)),
-                           b.get(k, np.zeros(nb, dtype=np.int64))])
+        k: np.concatenate(
+            [a.get(k, np.zeros(na, dtype=np.int64)), b.get(k, np.zeros(nb, dtype=np.int64))]
+        )
         for k in keys
-    }  # fmt: skip
+    }
 
 
 def _sorted(table: dict, keys: tuple[str, ...]) -> dict:
@@ -784,8 +823,9 @@ def _sorted(table: dict, keys: tuple[str, ...]) -> dict:
 # --------------------------------------------------------------------------- delivery
 
 
-def _deliveries(world: _World, t: np.ndarray, uid: np.ndarray, good: np.ndarray,
-                rng: np.random.Generator) -> dict:  # fmt: skip
+def _deliveries(
+    world: _World, t: np.ndarray, uid: np.ndarray, good: np.ndarray, rng: np.random.Generator
+) -> dict:
     """When and where each unit (line) arrives, and the re-deliveries of ``good`` units.
 
     One row per line to write.
@@ -825,7 +865,8 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, world: _World, frames: dict[str
         con.register(name, pd.DataFrame(columns))
     params = _sql_params(world)
     for sql in (_WEB_SQL, _WA_SQL):
-        con.execute(f"INSERT INTO pending {sql}", {k: v for k, v in params.items() if f"${k}" in sql})
+        used = {k: v for k, v in params.items() if f"${k}" in sql}
+        con.execute(f"INSERT INTO pending {sql}", used)
     for name in frames:
         con.unregister(name)
 
@@ -838,7 +879,8 @@ def _sql_params(world: _World) -> dict:
         "assistant_ids": [a.assistant_id for a in world.assistants],
         "phone_ids": [a.phone_number_id for a in world.assistants],
         "display_phones": [
-            f"{cc}800{a.phone_number_id[-6:]:0>6}" for a, (cc, _, _) in zip(world.assistants, plans)
+            f"{cc}800{a.phone_number_id[-6:]:0>6}"
+            for a, (cc, _, _) in zip(world.assistants, plans, strict=True)
         ],
         "waba_ids": [str(10**15 + int(w)) for w in waba],
         "hosts": [f"help.{a.assistant_id}.example.com" for a in world.assistants],
@@ -907,25 +949,34 @@ def _bad_line(json: str) -> str:
 
 
 # Web: per-session text first (computed once per session), then one line per delivery.
+_PAGE_BODY = _cat(
+    _q(',"name":"Help Center","properties":{"path":"/help","url":"https://'),
+    _pick("hosts", "a"),
+    _q('/help","title":"Help Center"}'),
+)
+_IDENTIFY_BODY = _cat(
+    _q(',"userId":"cust_'),
+    f"left({_md5('c', 'u')}, 12)",
+    _q('","traits":{"plan":"'),
+    _if("u % 3 = 0", "'pro'", "'free'"),
+    _q('"}'),
+)
+_WEB_CONTEXT = _cat(
+    _q(',"context":{"ip":"'),
+    "list_extract(['192.0.2.', '198.51.100.', '203.0.113.'], u % 3 + 1)",
+    "(u // 3 % 254 + 1)::VARCHAR",
+    _q('","userAgent":"'),
+    _pick("agents", "u"),
+    _q('","library":{"name":"analytics.js","version":"4.1.0"}}'),
+)
 _WEB_SESSIONS = f"""
     SELECT sess,
         {_uuid("a", "u")} AS anonymous_id,
         {_uuid("v", "uid")} AS conversation_id,
         {_pick("assistant_ids", "a")} AS assistant_id,
-        {_cat(
-            _q(',"name":"Help Center","properties":{"path":"/help","url":"https://'),
-            _pick("hosts", "a"), _q('/help","title":"Help Center"}'),
-        )} AS page_body,
-        {_cat(
-            _q(',"userId":"cust_'), f"left({_md5('c', 'u')}, 12)", _q('","traits":{"plan":"'),
-            _if("u % 3 = 0", "'pro'", "'free'"), _q('"}'),
-        )} AS identify_body,
-        {_cat(
-            _q(',"context":{"ip":"'),
-            "list_extract(['192.0.2.', '198.51.100.', '203.0.113.'], u % 3 + 1)",
-            "(u // 3 % 254 + 1)::VARCHAR", _q('","userAgent":"'), _pick("agents", "u"),
-            _q('","library":{"name":"analytics.js","version":"4.1.0"}}'),
-        )} AS context
+        {_PAGE_BODY} AS page_body,
+        {_IDENTIFY_BODY} AS identify_body,
+        {_WEB_CONTEXT} AS context
     FROM sessions WHERE NOT whatsapp"""
 _OFFSET_TEXT = _cat(
     _if("utc_offset < 0", "'-'", "'+'"),
@@ -936,27 +987,39 @@ _WEB_TIMESTAMP = f"""CASE
         WHEN time_format = 1 THEN {_cat(_iso("t + utc_offset * 1000"), _OFFSET_TEXT)}
         WHEN time_format = 2 THEN {_cat(_iso("t", with_millis=False), _q("Z"))}
         ELSE {_cat(_iso("t"), _q("Z"))} END"""
+_USER_SAYS = f"replace({_pick('user_texts', 'text')}, '{{n}}', code::VARCHAR)"
+_BOT_SAYS = f"replace({_pick('bot_texts', 'text')}, '{{n}}', code::VARCHAR)"
 _WEB_TEXT = f"""CASE event
-        WHEN {SENT} THEN {_cat(_q(',"text":'), "to_json(replace("
-                              + _pick("user_texts", "text") + ", '{n}', code::VARCHAR))")}
-        WHEN {RECEIVED} THEN {_cat(_q(',"text":'), "to_json(replace("
-                                  + _pick("bot_texts", "text") + ", '{n}', code::VARCHAR))")}
+        WHEN {SENT} THEN concat(',"text":', to_json({_USER_SAYS}))
+        WHEN {RECEIVED} THEN concat(',"text":', to_json({_BOT_SAYS}))
         ELSE '' END"""
 _WEB_TRACK = _cat(
-    _q(',"event":"'), _pick("events", "event"), _q('","properties":{"assistant_id":"'),
+    _q(',"event":"'),
+    _pick("events", "event"),
+    _q('","properties":{"assistant_id":"'),
     _if(f"defect = {UNKNOWN_ASSISTANT}", "$unknown_assistant", "assistant_id"),
-    _q('","conversation_id":"'), "conversation_id", _q('"'), _WEB_TEXT, _q("}"),
+    _q('","conversation_id":"'),
+    "conversation_id",
+    _q('"'),
+    _WEB_TEXT,
+    _q("}"),
 )
 _WEB_JSON = _cat(
-    _q('{"type":"'), f"CASE event WHEN {PAGE} THEN 'page' WHEN {IDENTIFY} THEN 'identify' "
-    "ELSE 'track' END", _q('"'),
+    _q('{"type":"'),
+    f"CASE event WHEN {PAGE} THEN 'page' WHEN {IDENTIFY} THEN 'identify' ELSE 'track' END",
+    _q('"'),
     _if(f"defect = {NO_MESSAGE_ID}", "''", _cat(_q(',"messageId":"'), _uuid("e", "uid"), _q('"'))),
     _if(f"defect = {NO_ANONYMOUS_ID}", "''", _cat(_q(',"anonymousId":"'), "anonymous_id", _q('"'))),
-    _q(',"timestamp":"'), _WEB_TIMESTAMP, _q('"'),
+    _q(',"timestamp":"'),
+    _WEB_TIMESTAMP,
+    _q('"'),
     f"CASE event WHEN {PAGE} THEN page_body WHEN {IDENTIFY} THEN identify_body "
     f"ELSE {_WEB_TRACK} END",
-    "context", _q(',"receivedAt":"'), _iso("received"), _q('Z"}'),
-)  # fmt: skip
+    "context",
+    _q(',"receivedAt":"'),
+    _iso("received"),
+    _q('Z"}'),
+)
 _WEB_SQL = f"""
 WITH s AS ({_WEB_SESSIONS}
 ), joined AS (
@@ -975,95 +1038,168 @@ FROM rendered
 
 # WhatsApp: per-session text first, then one fragment per delivery and message or status.
 _FIRST_NAME = _pick("first_names", "first_name")
+_SENDER = _cat(
+    _if("bsuid_only", "''", _cat(_q('"from":"'), "wa_id::VARCHAR", _q('",'))),
+    _if("shows_bsuid", _cat(_q('"from_user_id":"US.'), "bsuid::VARCHAR", _q('",'))),
+)
+_RECIPIENT = _if(
+    "bsuid_only",
+    _cat(_q('"recipient_user_id":"US.'), "bsuid::VARCHAR", _q('"')),
+    _cat(_q('"recipient_id":"'), "wa_id::VARCHAR", _q('"')),
+)
+_USERNAME = _cat(
+    _q(',"username":"'),
+    f"lower(strip_accents({_FIRST_NAME}))",
+    _q("."),
+    "(u % 1000)::VARCHAR",
+    _q('"'),
+)
+_CONTACT = _cat(
+    _q('{"profile":{"name":'),
+    f"to_json({_cat(_FIRST_NAME, _q(' '), _pick('last_names', 'last_name'))})",
+    _if("bsuid_only", _USERNAME),
+    _q("}"),
+    _if("bsuid_only", "''", _cat(_q(',"wa_id":"'), "wa_id::VARCHAR", _q('"'))),
+    _if("shows_bsuid", _cat(_q(',"user_id":"US.'), "bsuid::VARCHAR", _q('"'))),
+    _q("}"),
+)
 _WA_SESSIONS = f"""
-    SELECT sess, a, bsuid_only,
-        md5({_cat("$seed", "'v:'", "uid")}) AS conversation_id,
+    SELECT sess, a,
+        {_md5("v", "uid")} AS conversation_id,
         {_pick("display_phones", "a")} AS display_phone,
         {_pick("phone_ids", "a")} AS phone_id,
         {_pick("waba_ids", "a")} AS waba_id,
-        {_cat(
-            _if("bsuid_only", "''", _cat(_q('"from":"'), "wa_id::VARCHAR", _q('",'))),
-            _if("shows_bsuid", _cat(_q('"from_user_id":"US.'), "bsuid::VARCHAR", _q('",'))),
-        )} AS sender,
-        {_if(
-            "bsuid_only",
-            _cat(_q('"recipient_user_id":"US.'), "bsuid::VARCHAR", _q('"')),
-            _cat(_q('"recipient_id":"'), "wa_id::VARCHAR", _q('"')),
-        )} AS recipient,
-        {_cat(
-            _q('{"profile":{"name":'),
-            f"to_json({_cat(_FIRST_NAME, _q(' '), _pick('last_names', 'last_name'))})",
-            _if("bsuid_only", _cat(_q(',"username":"'), f"lower(strip_accents({_FIRST_NAME}))",
-                                   _q("."), "(u % 1000)::VARCHAR", _q('"'))),
-            _q("}"),
-            _if("bsuid_only", "''", _cat(_q(',"wa_id":"'), "wa_id::VARCHAR", _q('"'))),
-            _if("shows_bsuid", _cat(_q(',"user_id":"US.'), "bsuid::VARCHAR", _q('"'))),
-            _q("}"),
-        )} AS contact
-    FROM sessions WHERE whatsapp"""  # fmt: skip
+        {_SENDER} AS sender,
+        {_RECIPIENT} AS recipient,
+        {_CONTACT} AS contact
+    FROM sessions WHERE whatsapp"""
 _MEDIA = _cat(
-    _q('","sha256":"'), f"to_base64(unhex(sha256({_cat('$seed', _q('h:'), 'uid')})))",
-    _q('","id":"'), f"(md5_number_upper({_cat('$seed', _q('f:'), 'uid')}) % 10000000000000000)"
-    "::VARCHAR", _q('"'),
-)  # fmt: skip
-_CONTEXT = _cat(_q('"context":{"from":"'), "display_phone", _q('","id":"'), _wamid("c", "uid"),
-                _q('"},'))  # fmt: skip
+    _q('","sha256":"'),
+    f"to_base64(unhex(sha256({_cat('$seed', _q('h:'), 'uid')})))",
+    _q('","id":"'),
+    f"(md5_number_upper({_cat('$seed', _q('f:'), 'uid')}) % 10000000000000000)::VARCHAR",
+    _q('"'),
+)
+_CONTEXT = _cat(
+    _q('"context":{"from":"'), "display_phone", _q('","id":"'), _wamid("c", "uid"), _q('"},')
+)
 _TITLE = f"to_json({_pick('titles', 'text')})"
+_WA_TEXT = _cat(_q('"type":"text","text":{"body":'), f"to_json({_USER_SAYS})", _q("}"))
+_WA_IMAGE = _cat(_q('"type":"image","image":{"mime_type":"image/jpeg'), _MEDIA, _q("}"))
+_WA_AUDIO = _cat(
+    _q('"type":"audio","audio":{"mime_type":"audio/ogg; codecs=opus'), _MEDIA, _q(',"voice":true}')
+)
+_WA_STICKER = _cat(
+    _q('"type":"sticker","sticker":{"mime_type":"image/webp'), _MEDIA, _q(',"animated":false}')
+)
+_WA_BUTTON_REPLY = _cat(
+    _CONTEXT,
+    _q('"type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"opt_'),
+    "(text % 4)::VARCHAR",
+    _q('","title":'),
+    _TITLE,
+    _q("}}"),
+)
+_WA_LIST_REPLY = _cat(
+    _CONTEXT,
+    _q('"type":"interactive","interactive":{"type":"list_reply","list_reply":{"id":"row_'),
+    "(text % 4)::VARCHAR",
+    _q('","title":'),
+    _TITLE,
+    _q(',"description":"Choose one option"}}'),
+)
+_WA_BUTTON = _cat(
+    _CONTEXT,
+    _q('"type":"button","button":{"payload":"menu_'),
+    "code::VARCHAR",
+    _q('","text":'),
+    _TITLE,
+    _q("}"),
+)
+_WA_REACTION = _cat(
+    _q('"type":"reaction","reaction":{"message_id":"'),
+    _wamid("c", "uid"),
+    _q('","emoji":"'),
+    _pick("emojis", "text"),
+    _q('"}'),
+)
+_WA_LOCATION = _cat(
+    _q('"type":"location","location":{"latitude":'),
+    "printf('%.6f', code % 140000 / 1000.0 - 70.0)",
+    _q(',"longitude":'),
+    "printf('%.6f', code * 7 % 340000 / 1000.0 - 170.0)",
+    _q("}"),
+)
+_WA_UNSUPPORTED = _q(
+    '"type":"unsupported","errors":[{"code":131051,"title":"Message type unknown",'
+    '"message":"Message type unknown",'
+    '"error_data":{"details":"Message type is currently not supported."}}]'
+)
 _WA_TYPE = f"""CASE mtype
-        WHEN 0 THEN {_cat(_q('"type":"text","text":{"body":'),
-                          "to_json(replace(" + _pick("user_texts", "text")
-                          + ", '{n}', code::VARCHAR))", _q("}"))}
-        WHEN 1 THEN {_cat(_q('"type":"image","image":{"mime_type":"image/jpeg'), _MEDIA, _q("}"))}
-        WHEN 2 THEN {_cat(_q('"type":"audio","audio":{"mime_type":"audio/ogg; codecs=opus'),
-                          _MEDIA, _q(',"voice":true}'))}
-        WHEN 3 THEN {_cat(_q('"type":"sticker","sticker":{"mime_type":"image/webp'), _MEDIA,
-                          _q(',"animated":false}'))}
-        WHEN 4 THEN {_cat(_CONTEXT, _q('"type":"interactive","interactive":{"type":"button_reply",'
-                          '"button_reply":{"id":"opt_'), "(text % 4)::VARCHAR",
-                          _q('","title":'), _TITLE, _q("}}"))}
-        WHEN 5 THEN {_cat(_CONTEXT, _q('"type":"interactive","interactive":{"type":"list_reply",'
-                          '"list_reply":{"id":"row_'), "(text % 4)::VARCHAR",
-                          _q('","title":'), _TITLE, _q(',"description":"Choose one option"}}'))}
-        WHEN 6 THEN {_cat(_CONTEXT, _q('"type":"button","button":{"payload":"menu_'),
-                          "code::VARCHAR", _q('","text":'), _TITLE, _q("}"))}
-        WHEN 7 THEN {_cat(_q('"type":"reaction","reaction":{"message_id":"'), _wamid("c", "uid"),
-                          _q('","emoji":"'), _pick("emojis", "text"), _q('"}'))}
-        WHEN 8 THEN {_cat(_q('"type":"location","location":{"latitude":'),
-                          "printf('%.6f', code % 140000 / 1000.0 - 70.0)", _q(',"longitude":'),
-                          "printf('%.6f', code * 7 % 340000 / 1000.0 - 170.0)", _q("}"))}
-        WHEN 9 THEN {_q('"type":"unsupported","errors":[{"code":131051,"title":"Message type '
-                        'unknown","message":"Message type unknown","error_data":{"details":'
-                        '"Message type is currently not supported."}}]')}
-        ELSE {_q('"type":"request_welcome"')} END"""  # fmt: skip
+        WHEN 0 THEN {_WA_TEXT}
+        WHEN 1 THEN {_WA_IMAGE}
+        WHEN 2 THEN {_WA_AUDIO}
+        WHEN 3 THEN {_WA_STICKER}
+        WHEN 4 THEN {_WA_BUTTON_REPLY}
+        WHEN 5 THEN {_WA_LIST_REPLY}
+        WHEN 6 THEN {_WA_BUTTON}
+        WHEN 7 THEN {_WA_REACTION}
+        WHEN 8 THEN {_WA_LOCATION}
+        WHEN 9 THEN {_WA_UNSUPPORTED}
+        ELSE {_q('"type":"request_welcome"')} END"""
 _WA_MESSAGE = _cat(
-    _q("{"), "sender", _q('"id":"'), _wamid("m", "uid"), _q('","timestamp":"'),
-    "(t // 1000)::VARCHAR", _q('",'), _WA_TYPE, _q("}"),
+    _q("{"),
+    "sender",
+    _q('"id":"'),
+    _wamid("m", "uid"),
+    _q('","timestamp":"'),
+    "(t // 1000)::VARCHAR",
+    _q('",'),
+    _WA_TYPE,
+    _q("}"),
 )
 _WA_STATUS = _cat(
-    _q('{"id":"'), _wamid("r", "reply_to"), _q('","status":"'), _pick("statuses", "status"),
-    _q('","timestamp":"'), "(t // 1000)::VARCHAR", _q('",'), "recipient",
-    _if("status < 2", _cat(
-        _q(',"conversation":{"id":"'), "conversation_id", _q('","origin":{"type":"service"}},'
-        '"pricing":{"billable":true,"pricing_model":"CBP","category":"service"}'),
-    )),
+    _q('{"id":"'),
+    _wamid("r", "reply_to"),
+    _q('","status":"'),
+    _pick("statuses", "status"),
+    _q('","timestamp":"'),
+    "(t // 1000)::VARCHAR",
+    _q('",'),
+    "recipient",
+    _if(
+        "status < 2",
+        _cat(
+            _q(',"conversation":{"id":"'),
+            "conversation_id",
+            _q(
+                '","origin":{"type":"service"}},'
+                '"pricing":{"billable":true,"pricing_model":"CBP","category":"service"}'
+            ),
+        ),
+    ),
     _q("}"),
-)  # fmt: skip
+)
 _WA_CHANGE_HEAD = _cat(
     _q('{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"'),
-    "display_phone", _q('","phone_number_id":"'),
-    _if(f"defect = {UNKNOWN_PHONE}", "$unknown_phone", "phone_id"), _q('"},'),
+    "display_phone",
+    _q('","phone_number_id":"'),
+    _if(f"defect = {UNKNOWN_PHONE}", "$unknown_phone", "phone_id"),
+    _q('"},'),
     _if("kind = 0", _cat(_q('"contacts":['), "contact", _q('],"messages":[')), _q('"statuses":[')),
-)  # fmt: skip
+)
 _WA_FRAGMENT = _cat(
     _if("opens_body", _q('{"object":"whatsapp_business_account","entry":[')),
-    _if("opens_entry", _cat(_if("opens_body", "''", "','"), _q('{"id":"'), "waba_id",
-                            _q('","changes":['))),
+    _if(
+        "opens_entry",
+        _cat(_if("opens_body", "''", "','"), _q('{"id":"'), "waba_id", _q('","changes":[')),
+    ),
     _if("opens_change", _cat(_if("opens_entry", "''", "','"), _WA_CHANGE_HEAD), "','"),
     _if("kind = 0", _WA_MESSAGE, _WA_STATUS),
     _if("closes_change", _q(']},"field":"messages"}')),
     _if("closes_entry", _q("]}")),
     _if("closes_body", _q("]}")),
-)  # fmt: skip
+)
 _WA_SQL = f"""
 WITH s AS ({_WA_SESSIONS}
 ), joined AS (
@@ -1103,12 +1239,12 @@ class _Writer:
 
         Lines of a block arrive on its first day or later, so these days are complete.
         """
+        if self.con.execute("SELECT count(*) FROM pending WHERE dt < ?", [first_day]).fetchone()[0]:
+            raise RuntimeError("simulate: a line arrived before its block (a bug)")
         for day in range(first_day, end_day):
             self._flush_day(day)
         # Rebuilt rather than DELETEd from: an in-memory table keeps deleted rows' memory.
-        self.con.execute(
-            "CREATE OR REPLACE TABLE pending AS FROM pending WHERE dt >= ?", [end_day]
-        )
+        self.con.execute("CREATE OR REPLACE TABLE pending AS FROM pending WHERE dt >= ?", [end_day])
 
     def _flush_day(self, day: int) -> None:
         result = self.con.execute(

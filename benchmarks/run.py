@@ -1,0 +1,243 @@
+"""``make bench``: speed and memory of the warehouse at 1M and 10M simulated messages.
+
+For each size it simulates a year plus one day of logs (cached under data/bench/), then
+measures, side by side in the same run:
+
+- the DuckDB floor (benchmarks/floor.py) over the year;
+- the full pipeline: ``chatwh run`` over every arrival day of the year, fresh warehouse;
+- the nightly run: ``chatwh run --date`` of the extra day on top of that history, and the
+  same on top of one month of history;
+- the views: ``marts.sessions_view`` for a 1-day, a 4-month and a 1-year window (median of
+  30 calls), ``marts.customers_view`` for the year (median of 10), and the ``chatwh
+  sessions`` command (median of 5 wall times);
+- the peak resident memory of each ``chatwh run`` (its whole process tree).
+
+Results are printed and written into docs/benchmarks.md between the result markers.
+Usage: python -m benchmarks.run [--sizes 1M,10M] [--reuse]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from benchmarks.floor import run_floor
+from orchestration.settings import PROJECT_DIR
+
+BENCH_DIR = PROJECT_DIR / "data" / "bench"
+DOC = PROJECT_DIR / "docs" / "benchmarks.md"
+KEY = "benchmark-key"
+START = date(2025, 1, 1)
+YEAR_DAYS = 365
+CHATWH = str(Path(sys.executable).with_name("chatwh"))
+SIZES = {"1M": 1_000_000, "10M": 10_000_000, "100M": 100_000_000}
+
+# Runs a command and prints the peak RSS (KiB) of its whole process tree: ru_maxrss of
+# RUSAGE_CHILDREN is the largest among all waited-for descendants.
+RSS_WRAPPER = (
+    "import resource, subprocess, sys; "
+    "code = subprocess.run(sys.argv[1:]).returncode; "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "sys.exit(code)"
+)
+
+
+@dataclass
+class Timed:
+    seconds: float
+    peak_rss_mib: float
+
+
+def environment(root: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "CHATWH_PSEUDONYM_KEY": KEY,
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        "CHATWH_FIRST_ARRIVAL_DAY": "2020-01-01",
+    }
+
+
+def timed(command: list[str], env: dict[str, str]) -> Timed:
+    """Wall time and peak RSS of a command (fails loudly if the command fails)."""
+    began = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-c", RSS_WRAPPER, *command],
+        env=env, capture_output=True, text=True,
+    )
+    seconds = time.perf_counter() - began
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{completed.stdout}\n{completed.stderr}")
+    peak_kib = int(completed.stderr.strip().splitlines()[-1])
+    return Timed(seconds, peak_kib / 1024)
+
+
+def messages_per_user(days: int) -> float:
+    """Calibrate the simulator: messages per simulated person over ``days`` days."""
+    from orchestration.simulate import simulate
+
+    probe = BENCH_DIR / "calibration"
+    summary = simulate(probe, start=START, days=days, users=2000, seed=1)
+    return summary.messages / 2000
+
+
+def landing_for(size: str, days: int, per_user: float) -> tuple[Path, int]:
+    """A simulated landing zone of about SIZES[size] messages over ``days`` days (cached)."""
+    from orchestration.simulate import simulate
+
+    landing = BENCH_DIR / f"{size}-{days}d" / "landing"
+    marker = landing.parent / "summary.json"
+    if marker.exists():
+        return landing, json.loads(marker.read_text())["messages"]
+    users = max(100, round(SIZES[size] * days / (YEAR_DAYS + 1) / per_user))
+    began = time.perf_counter()
+    summary = simulate(landing, start=START, days=days, users=users, seed=42)
+    print(f"  simulated {summary.messages:,} messages ({users:,} people, {days} days) "
+          f"in {time.perf_counter() - began:.0f}s", flush=True)
+    marker.write_text(json.dumps({"messages": summary.messages, "users": users}))
+    return landing, summary.messages
+
+
+def run_days(landing: Path, warehouse: Path, first: date, last: date, env: dict) -> Timed:
+    args = ["run", "--landing", str(landing), "--warehouse", str(warehouse)]
+    span = ["--date", str(first)] if first == last else ["--from", str(first), "--to", str(last)]
+    return timed([CHATWH, *args, *span], env)
+
+
+def median_ms(con: duckdb.DuckDBPyConnection, sql: str, params: list, repeat: int) -> float:
+    con.execute(sql, params).fetchall()  # warm
+    samples = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        con.execute(sql, params).fetchall()
+        samples.append((time.perf_counter() - began) * 1000)
+    return statistics.median(samples)
+
+
+def query_times(warehouse: Path, env: dict[str, str]) -> dict[str, float]:
+    last = START + timedelta(days=YEAR_DAYS - 1)
+    windows = {
+        "1 day": (last, last),
+        "4 months": (last - timedelta(days=120), last),
+        "1 year": (START, last),
+    }
+    results: dict[str, float] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assistant = con.execute(
+            "select assistant_id from marts.customers group by 1 order by count(*) desc limit 1"
+        ).fetchall()[0][0]
+        for name, (first, to) in windows.items():
+            results[f"sessions_view {name} (ms)"] = median_ms(
+                con, "select * from marts.sessions_view(?, ?, ?)", [assistant, first, to], 30
+            )
+        results["customers_view 1 year (ms)"] = median_ms(
+            con, "select * from marts.customers_view(?, ?, ?)", [assistant, START, last], 10
+        )
+    command = [CHATWH, "sessions", "--assistant", assistant, "--from", str(START),
+               "--to", str(last), "--warehouse", str(warehouse), "--json"]
+    walls = []
+    for _ in range(5):
+        began = time.perf_counter()
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        walls.append(time.perf_counter() - began)
+    results["chatwh sessions (s)"] = statistics.median(walls)
+    return results
+
+
+def bench_size(size: str, per_user: float) -> dict[str, object]:
+    print(f"{size}:", flush=True)
+    root = BENCH_DIR / size
+    env = environment(root)
+    landing, messages = landing_for(size, YEAR_DAYS + 1, per_user)
+    year_last = START + timedelta(days=YEAR_DAYS - 1)
+    extra_day = year_last + timedelta(days=1)
+
+    floor_db = root / "floor.duckdb"
+    floor = run_floor(landing, floor_db, KEY.encode(), until=year_last)
+    print(f"  floor {floor:.1f}s", flush=True)
+
+    warehouse = root / "warehouse.duckdb"
+    for suffix in ("", ".wal"):
+        Path(str(warehouse) + suffix).unlink(missing_ok=True)
+    full = run_days(landing, warehouse, START, year_last, env)
+    print(f"  full run {full.seconds:.1f}s, peak {full.peak_rss_mib:.0f} MiB", flush=True)
+    nightly_year = run_days(landing, warehouse, extra_day, extra_day, env)
+    print(f"  nightly on a year {nightly_year.seconds:.1f}s", flush=True)
+    queries = query_times(warehouse, env)
+    print("  " + ", ".join(f"{name} {value:.3g}" for name, value in queries.items()), flush=True)
+
+    month_landing, _ = landing_for(size, 31, per_user)
+    month_warehouse = root / "month.duckdb"
+    for suffix in ("", ".wal"):
+        Path(str(month_warehouse) + suffix).unlink(missing_ok=True)
+    run_days(month_landing, month_warehouse, START, START + timedelta(days=29), env)
+    day_31 = START + timedelta(days=30)
+    nightly_month = run_days(month_landing, month_warehouse, day_31, day_31, env)
+    print(f"  nightly on a month {nightly_month.seconds:.1f}s", flush=True)
+    floor_db.unlink(missing_ok=True)
+    return {
+        "size": size,
+        "messages": messages,
+        "floor_s": floor,
+        "full_s": full.seconds,
+        "ratio": full.seconds / floor,
+        "nightly_month_s": nightly_month.seconds,
+        "nightly_year_s": nightly_year.seconds,
+        "peak_mib": max(full.peak_rss_mib, nightly_year.peak_rss_mib),
+        **queries,
+    }
+
+
+def table(rows: list[dict[str, object]]) -> str:
+    head = (
+        "| messages | full run (s) | floor (s) | ratio | nightly, 1-month history (s) | "
+        "nightly, 1-year history (s) | sessions_view 1 day / 4 months / 1 year (ms) | "
+        "customers_view 1 year (ms) | chatwh sessions (s) | peak RSS of a run (MiB) |\n"
+        "|---|---|---|---|---|---|---|---|---|---|"
+    )
+    lines = [head]
+    for row in rows:
+        lines.append(
+            f"| {row['messages']:,} ({row['size']}) | {row['full_s']:.1f} | {row['floor_s']:.1f} "
+            f"| {row['ratio']:.2f} | {row['nightly_month_s']:.1f} | {row['nightly_year_s']:.1f} "
+            f"| {row['sessions_view 1 day (ms)']:.1f} / {row['sessions_view 4 months (ms)']:.1f}"
+            f" / {row['sessions_view 1 year (ms)']:.1f} | {row['customers_view 1 year (ms)']:.0f}"
+            f" | {row['chatwh sessions (s)']:.2f} | {row['peak_mib']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def write_doc(markdown: str) -> None:
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    text = DOC.read_text()
+    stamp = f"Measured {date.today()} with `make bench` (`python -m benchmarks.run`).\n\n"
+    before, rest = text.split(start)
+    after = rest.split(end)[1]
+    DOC.write_text(f"{before}{start}\n{stamp}{markdown}\n{end}{after}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1M,10M", help="comma-separated: 1M, 10M, 100M")
+    parser.add_argument("--no-doc", action="store_true", help="print only")
+    args = parser.parse_args()
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    per_user = messages_per_user(YEAR_DAYS + 1)
+    rows = [bench_size(size, per_user) for size in args.sizes.split(",")]
+    markdown = table(rows)
+    print(markdown)
+    if not args.no_doc:
+        write_doc(markdown)
+
+
+if __name__ == "__main__":
+    main()
