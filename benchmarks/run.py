@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -86,6 +87,7 @@ def messages_per_user(days: int) -> float:
     from orchestration.simulate import simulate
 
     probe = BENCH_DIR / "calibration"
+    shutil.rmtree(probe, ignore_errors=True)
     summary = simulate(probe, start=START, days=days, users=2000, seed=1)
     return summary.messages / 2000
 

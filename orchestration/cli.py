@@ -373,13 +373,12 @@ def describe(error: Exception) -> str:
     from .settings import ConfigError
     from .warehouse import WarehouseBusy
 
-    own = (UsageError, LandingError, ConfigError, WarehouseBusy, FileNotFoundError)
-    try:
-        from .views import ViewError
+    from .views import ViewError
 
-        own += (ViewError,)
-    except ImportError:
-        pass
+    own = (
+        UsageError, LandingError, ConfigError, WarehouseBusy, ViewError,
+        FileNotFoundError, FileExistsError, ValueError,
+    )
     first_line = (str(error).strip().splitlines() or [""])[0]
     if isinstance(error, own):
         return first_line

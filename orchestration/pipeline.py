@@ -54,6 +54,9 @@ def prepare_dagster_home() -> Path:
     if not config.exists() or config.read_bytes() != source.read_bytes():
         shutil.copyfile(source, config)
     os.environ["DAGSTER_HOME"] = str(home)
+    # One "materialization planned" event per asset and run, not one per asset and day: a
+    # year's backfill otherwise writes thousands of events to the instance's SQLite storage.
+    os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
     return home
 
 
@@ -129,8 +132,7 @@ def run_pipeline(
     if not result.success:
         failures = [event for event in result.all_events if event.is_step_failure]
         outcome.failure = (
-            failures[0].event_specific_data.error.message.strip().splitlines()[0]
-            if failures else "the run failed"
+            _one_line(failures[0].event_specific_data.error) if failures else "the run failed"
         )
     if warehouse.exists():
         outcome.audit = _audit_totals(warehouse, first, last)
@@ -153,17 +155,30 @@ def _execute(first: date, last: date, full_refresh: bool):
     # dagster-dbt echoes dbt's own log lines on stdout; our progress lines say the same in
     # one line per step, and dbt keeps its full log in the run's target folder.
     echo = sys.stderr if os.environ.get("CHATWH_VERBOSE") else io.StringIO()
+    level = "ERROR" if os.environ.get("CHATWH_VERBOSE") else "CRITICAL"
     with DagsterInstance.get() as instance, contextlib.redirect_stdout(echo):
         return job.execute_in_process(
             instance=instance,
             tags=tags,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            # A failed step's error (with its stack trace) reaches the person as one line
+            # (RunOutcome.failure); CHATWH_VERBOSE shows Dagster's own error log as well.
+            run_config={"loggers": {"console": {"config": {"log_level": level}}}},
             # The definitions' resource was resolved at import; this run's warehouse and
             # landing (set in the environment by run_pipeline) may differ in a long process.
             resources={"warehouse": warehouse_from_environment()},
             **partition,
         )
+
+
+def _one_line(error) -> str:
+    """A failed step's error on one line: ``pkg.SomeError: a\nb`` -> ``SomeError: a b``."""
+    text = " ".join(error.message.split())
+    head, _, rest = text.partition(": ")
+    if rest and error.cls_name and head.endswith(error.cls_name):
+        own = error.cls_name == "DagsterAssetCheckFailedError"  # says which checks, plainly
+        text = rest if own else f"{error.cls_name}: {rest}"
+    return text
 
 
 class _ProgressHandler(logging.Handler):

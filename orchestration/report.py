@@ -30,7 +30,7 @@ SERIES = (  # (field, label, colour) of the Customers line graph
 UNIQUE_COLOR, RECURRING_COLOR = SERIES[1][2], SERIES[2][2]
 PAST_MONTH_COLOR = "#cbd5e1"
 CHANNEL_LABELS = {"all": "web + WhatsApp", "web": "web", "whatsapp": "WhatsApp"}
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+FONT = "system-ui, sans-serif"  # the page's font (CSS) and the charts'
 
 CSS = """
 :root { color-scheme: light; }

@@ -517,7 +517,11 @@ def test_per_file_counts_add_up_and_match_the_summary(
     write_whatsapp_landing(fixture_landing, FIXTURE_DAY.isoformat(), pywa_bodies())
     java = java_bodies()
     write_lines(fixture_landing, "whatsapp", FIXTURE_DAY, "java.jsonl", [b for _, b in java])
-    web_lines = [web_event("w1"), "", web_event("w2", OPENED), "oops", web_event("w1"), "  "]
+    at = {"timestamp": "2025-07-31T10:00:00Z"}
+    web_lines = [
+        web_event("w1", **at), "", web_event("w2", OPENED, **at), "oops", web_event("w1", **at),
+        "  ",
+    ]  # fmt: skip
     web = write_lines(fixture_landing, "web", FIXTURE_DAY, "a.jsonl", web_lines)
     write_lines(fixture_landing, "web", FIXTURE_DAY, "empty.jsonl", [])
     summary = load(con, fixture_landing, FIXTURE_DAY)
@@ -548,8 +552,7 @@ def test_chatwh_run_loads_the_real_payloads(deployment: Deployment) -> None:
     write_whatsapp_landing(deployment.landing, FIXTURE_DAY.isoformat(), pywa_bodies())
     java = [body for _, body in java_bodies()]
     write_lines(deployment.landing, "whatsapp", FIXTURE_DAY, "java.jsonl", java)
-    web = [web_event("w1", timestamp="2025-07-31T10:00:00Z", properties={
-        "assistant_id": "acme-support"}), "not json"]  # fmt: skip
+    web = [web_event("w1", timestamp="2025-07-31T10:00:00Z"), "not json"]
     write_lines(deployment.landing, "web", FIXTURE_DAY, "a.jsonl", web)
 
     result = deployment.run("--date", FIXTURE_DAY.isoformat())

@@ -41,7 +41,7 @@ def quarantine_share(warehouse: Warehouse) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset_check(asset=RAW_KEYS["whatsapp"], name="raw_reconciles_with_audit")
+@dg.asset_check(asset=RAW_KEYS["whatsapp"], name="raw_reconciles_with_audit", blocking=True)
 def raw_reconciles_with_audit(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Per arrival day and channel, rows in raw = loaded in the audit; every file adds up."""
     with warehouse.connect() as con:
@@ -74,7 +74,7 @@ def raw_reconciles_with_audit(warehouse: Warehouse) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset_check(asset=MARTS["chains"], name="unique_plus_recurring_is_total")
+@dg.asset_check(asset=MARTS["chains"], name="unique_plus_recurring_is_total", blocking=True)
 def unique_plus_recurring_is_total(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Over all history, per assistant: the window counts agree with the per-user mart."""
     with warehouse.connect() as con:
@@ -102,7 +102,7 @@ def unique_plus_recurring_is_total(warehouse: Warehouse) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=bad == 0, metadata={"assistants_disagreeing": bad})
 
 
-@dg.asset_check(asset=MARTS["dashboard"], name="no_month_missing")
+@dg.asset_check(asset=MARTS["dashboard"], name="no_month_missing", blocking=True)
 def no_month_missing(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Every assistant has every month between the first and the last, exactly once."""
     with warehouse.connect() as con:
