@@ -30,17 +30,32 @@ def _tune(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.execute("set TimeZone = 'UTC'")
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse. Read-only connections fail with WarehouseBusy while a run writes."""
+def connect(
+    path: Path, read_only: bool = False, wait_seconds: float | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, retrying while another process holds DuckDB's file lock.
+
+    A writer waits up to 30 s by default (a dbt subprocess that just finished may still be
+    closing the file); a reader 2 s, then fails with WarehouseBusy.
+    """
     if read_only and not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}: run `chatwh run` first")
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as error:
-        if "lock" in str(error).lower():
-            raise WarehouseBusy(f"warehouse busy: {path} is being written, retry shortly") from None
-        raise
+    deadline = time.monotonic() + (
+        wait_seconds if wait_seconds is not None else 2.0 if read_only else 30.0
+    )
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"warehouse busy: {path} is being written, retry shortly"
+                ) from None
+            time.sleep(0.2)
     _tune(con, path)
     return con
 
