@@ -221,8 +221,7 @@ _SAFE = (
 def _text_ok(value_sql: str) -> str:
     """SQL: the JSON value is a non-empty text (false, never null, when it is missing)."""
     return (
-        f"coalesce(json_type({value_sql}) = 'VARCHAR' and length({value_sql} ->> '$') > 0, "
-        "false)"
+        f"coalesce(json_type({value_sql}) = 'VARCHAR' and length({value_sql} ->> '$') > 0, false)"
     )
 
 

@@ -86,6 +86,15 @@ def resolve_days(landing: str, first: date | None, last: date | None) -> tuple[d
     return days[0], days[-1]
 
 
+def check_warehouse_path(warehouse: Path) -> None:
+    """Fail with one clear line, before any work, when the path cannot hold a DuckDB file."""
+    if warehouse.is_dir():
+        raise settings.ConfigError(f"warehouse {warehouse} is a folder: pass a file path")
+    existing = next(parent for parent in warehouse.parents if parent.exists())
+    if not existing.is_dir():
+        raise settings.ConfigError(f"warehouse {warehouse} cannot be created: {existing} is a file")
+
+
 def run_pipeline(
     landing: str,
     warehouse: Path,
@@ -97,6 +106,7 @@ def run_pipeline(
 ) -> RunOutcome:
     """Load the arrival days [first, last] (default: all found) and build everything after."""
     check_landing(landing)
+    check_warehouse_path(warehouse)
     settings.pseudonym_key()
     first, last = resolve_days(landing, first, last)
     if first < date.fromisoformat(os.environ.get("CHATWH_FIRST_ARRIVAL_DAY", "2020-01-01")):

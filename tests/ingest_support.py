@@ -96,9 +96,7 @@ def encode(line: Line) -> bytes:
     return line.encode() if isinstance(line, str) else line
 
 
-def write_lines(
-    landing: Path, channel: str, day: date, name: str, lines: Iterable[Line]
-) -> Path:
+def write_lines(landing: Path, channel: str, day: date, name: str, lines: Iterable[Line]) -> Path:
     """Write one landing file (newline-terminated lines) under `<channel>/dt=<day>/`."""
     folder = landing / channel / f"dt={day.isoformat()}"
     folder.mkdir(parents=True, exist_ok=True)

@@ -189,7 +189,9 @@ def test_lines_of_several_megabytes(con: duckdb.DuckDBPyConnection, landing: Pat
     assert loaded_lines(con, "whatsapp", whatsapp) == {2: "wamid.big"}
     assert list(quarantine_of(con, whatsapp)) == [1]
     # The raw line never enters the quarantine: only its size and hash.
-    ((longest,),) = rows(con, "select max(strlen(coalesce(record::varchar, ''))) from raw.quarantine")
+    ((longest,),) = rows(
+        con, "select max(strlen(coalesce(record::varchar, ''))) from raw.quarantine"
+    )
     assert longest < 1000
     assert_counts_add_up(con)
 
@@ -211,8 +213,9 @@ def test_line_numbers_stay_exact_in_a_large_file(
     load(con, landing, DAY)
 
     assert rows(
-        con, "select count(*), count(*) filter (where message_id <> 'm' || line_number) "
-        "from raw.web_events"
+        con,
+        "select count(*), count(*) filter (where message_id <> 'm' || line_number) "
+        "from raw.web_events",
     ) == [(sum(line.startswith(b"{") for line in lines), 0)]
     bad = [n for n, line in enumerate(lines, 1) if line and not line.startswith(b"{")]
     assert sorted(quarantine_of(con, path)) == bad
@@ -240,9 +243,7 @@ def test_crlf_files_load_every_line(con: duckdb.DuckDBPyConnection, landing: Pat
     reason="known bug: DuckDB's CSV reader also breaks lines at CR, so a CRLF file's line "
     "numbers come out as 1, 3, 5, ... (a bare CR also splits a line in two)",
 )
-def test_crlf_files_keep_their_line_numbers(
-    con: duckdb.DuckDBPyConnection, landing: Path
-) -> None:
+def test_crlf_files_keep_their_line_numbers(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
     path = _crlf_file(landing)
     load(con, landing, DAY)
 
@@ -275,8 +276,9 @@ def test_sql_quotes_do_no_harm(con: duckdb.DuckDBPyConnection, landing: Path) ->
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 # Random bytes without line breaks (a CR breaks lines too: see the xfail test above).

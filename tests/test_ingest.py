@@ -25,7 +25,6 @@ from tests.fixture_landing import (
     SEGMENT,
     java_bodies,
     pywa_bodies,
-    write_assistants,
     write_whatsapp_landing,
 )
 from tests.ingest_support import (
@@ -174,8 +173,9 @@ def test_pywa_message_types_users_and_reused_ids(
     users = dict(rows(con, "select user_id, count(*) from raw.whatsapp_messages group by 1"))
     assert users == {pseudonym(PYWA_WA_ID): 24, pseudonym("16505551234"): 1}
     assert rows(
-        con, "select assistant_id, message_type from raw.whatsapp_messages "
-        "where user_id = ?", [pseudonym("16505551234")]
+        con,
+        "select assistant_id, message_type from raw.whatsapp_messages where user_id = ?",
+        [pseudonym("16505551234")],
     ) == [("acme-support", "edit")]
     # wamid.xyzxyz is shared by 21 messages of message.json (16 distinct seconds) and by
     # callback_button's button: 17 distinct interactions keep it; the id alone would keep 1.
@@ -203,7 +203,8 @@ def test_java_payloads_load_with_the_documented_counts(
 
     # The wamid reused 9 times: 6 inbound messages at 6 different seconds, all kept.
     assert rows(
-        con, "select count(*) from raw.whatsapp_messages where message_id = ?",
+        con,
+        "select count(*) from raw.whatsapp_messages where message_id = ?",
         [JAVA_REUSED_WAMID],
     ) == [(6,)]
     # textMessage2.json: `from` is the business's own phone_number_id, and SPEC §1 makes
@@ -229,9 +230,10 @@ def test_from_user_id_is_the_key_only_without_from(
     path = write_lines(fixture_landing, "whatsapp", FIXTURE_DAY, "a.jsonl", [with_both, bsuid_only])
     load(con, fixture_landing, FIXTURE_DAY)
 
-    assert rows(
-        con, "select line_number, user_id from raw.whatsapp_messages order by 1"
-    ) == [(1, pseudonym(PYWA_WA_ID)), (2, pseudonym(PYWA_BSUID))]
+    assert rows(con, "select line_number, user_id from raw.whatsapp_messages order by 1") == [
+        (1, pseudonym(PYWA_WA_ID)),
+        (2, pseudonym(PYWA_BSUID)),
+    ]
     assert audit_of(con, path) == Counts(2, 2, 0, 0, 0)
 
 
@@ -251,9 +253,12 @@ def test_one_body_with_several_entries_changes_and_messages(
     load(con, fixture_landing, FIXTURE_DAY)
 
     # 2 messages (text, video: distinct seconds), 1 status, 1 echo.
-    assert audit_of(con, path) == Counts(records=4, loaded=2, skipped=2, duplicates=0, quarantined=0)
+    assert audit_of(con, path) == Counts(
+        records=4, loaded=2, skipped=2, duplicates=0, quarantined=0
+    )
     assert rows(con, "select message_type from raw.whatsapp_messages order by 1") == [
-        ("text",), ("video",)
+        ("text",),
+        ("video",),
     ]
 
 
@@ -333,9 +338,13 @@ def test_web_track_page_identify_chat_events_and_bad_lines(
         len(cases), len(expected_loaded), skipped, 0, len(expected_quarantine)
     )
     # Offsets are converted to UTC (11:00:00.120+01:00 is 10:00:00.120Z).
-    assert rows(
-        con, "select occurred_at from raw.web_events where message_id in ('sent-z', 'sent-offset')"
-    ) == [(datetime(2026, 1, 5, 10, 0, 0, 120000),)] * 2
+    assert (
+        rows(
+            con,
+            "select occurred_at from raw.web_events where message_id in ('sent-z', 'sent-offset')",
+        )
+        == [(datetime(2026, 1, 5, 10, 0, 0, 120000),)] * 2
+    )
 
 
 def _segment_events() -> list[dict[str, Any]]:
@@ -381,9 +390,10 @@ def test_segment_message_ids_are_the_web_dedup_key(
     distinct = {event["messageId"] for event in tracks}
     assert distinct == {"I'm unique", "abc"}
     assert audit_of(con, path) == Counts(9, 2, 0, 7, 0)
-    assert loaded_web_ids(con, path) == {"I'm unique": 1, "abc": 1 + [
-        event["messageId"] for event in tracks
-    ].index("abc")}
+    assert loaded_web_ids(con, path) == {
+        "I'm unique": 1,
+        "abc": 1 + [event["messageId"] for event in tracks].index("abc"),
+    }
 
 
 def test_web_duplicates_in_a_file_across_files_and_across_days(
@@ -410,8 +420,7 @@ def test_web_duplicates_in_a_file_across_files_and_across_days(
 
 RAW_SNAPSHOT = {
     "raw.web_events": "select * exclude (loaded_at) from raw.web_events order by all",
-    "raw.whatsapp_messages": "select * exclude (loaded_at) from raw.whatsapp_messages "
-    "order by all",
+    "raw.whatsapp_messages": "select * exclude (loaded_at) from raw.whatsapp_messages order by all",
     "raw.quarantine": "select * exclude (quarantined_at) from raw.quarantine order by all",
     "raw.load_audit": "select * exclude (loaded_at) from raw.load_audit order by all",
 }
@@ -487,7 +496,12 @@ def test_good_lines_next_to_bad_ones_still_load(
     con: duckdb.DuckDBPyConnection, landing: Path
 ) -> None:
     bad: list[str | bytes | dict[str, Any]] = [
-        "not json", b"\xff\xfe", "[]", web_event("x", messageId=7), "{", "null",
+        "not json",
+        b"\xff\xfe",
+        "[]",
+        web_event("x", messageId=7),
+        "{",
+        "null",
     ]
     lines: list[str | bytes | dict[str, Any]] = []
     for number, line in enumerate(bad):

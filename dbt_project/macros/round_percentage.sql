@@ -6,7 +6,7 @@
     -#}
     case when {{ denominator }} = 0 then null else cast(
         sign({{ numerator }})
-        * floor((2 * abs({{ numerator }}) * 1000 + {{ denominator }}) / (2 * {{ denominator }}))
+        * floor((2 * abs({{ numerator }}) * 1000 + {{ denominator }}) / (2 * ({{ denominator }})))
         / 10.0 as decimal(18, 1)
     ) end
 {%- endmacro %}
