@@ -14,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.pseudonym import hmac_pads
+from orchestration.pseudonym import hmac_pads, hmac_sql
 
-FLOOR_SQL = """
+FLOOR_SQL = f"""
 create or replace table assistants as
 select * from read_csv($assistants, all_varchar = true);
 
@@ -43,9 +43,7 @@ messages as (
 ),
 whatsapp_interactions as (
     select a.assistant_id, 'whatsapp' as channel,
-        sha256(unhex($outer_pad) || unhex(sha256(unhex($inner_pad)
-            || encode(coalesce(message ->> '$.from', message ->> '$.from_user_id')))))
-            as user_id,
+        {hmac_sql("coalesce(message ->> '$.from', message ->> '$.from_user_id')")} as user_id,
         message ->> '$.id' as interaction_id,
         make_timestamp(try_cast(message ->> '$.timestamp' as bigint) * 1000000) as occurred_at
     from messages join assistants as a on a.whatsapp_phone_number_id = messages.phone_number_id

@@ -73,7 +73,9 @@ def timed(command: list[str], env: dict[str, str]) -> Timed:
     began = time.perf_counter()
     completed = subprocess.run(
         [sys.executable, "-c", RSS_WRAPPER, *command],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     seconds = time.perf_counter() - began
     if completed.returncode != 0:
@@ -103,8 +105,11 @@ def landing_for(size: str, days: int, per_user: float) -> tuple[Path, int]:
     users = max(100, round(SIZES[size] * days / (YEAR_DAYS + 1) / per_user))
     began = time.perf_counter()
     summary = simulate(landing, start=START, days=days, users=users, seed=42)
-    print(f"  simulated {summary.messages:,} messages ({users:,} people, {days} days) "
-          f"in {time.perf_counter() - began:.0f}s", flush=True)
+    print(
+        f"  simulated {summary.messages:,} messages ({users:,} people, {days} days) "
+        f"in {time.perf_counter() - began:.0f}s",
+        flush=True,
+    )
     marker.write_text(json.dumps({"messages": summary.messages, "users": users}))
     return landing, summary.messages
 
@@ -144,8 +149,19 @@ def query_times(warehouse: Path, env: dict[str, str]) -> dict[str, float]:
         results["customers_view 1 year (ms)"] = median_ms(
             con, "select * from marts.customers_view(?, ?, ?)", [assistant, START, last], 10
         )
-    command = [CHATWH, "sessions", "--assistant", assistant, "--from", str(START),
-               "--to", str(last), "--warehouse", str(warehouse), "--json"]
+    command = [
+        CHATWH,
+        "sessions",
+        "--assistant",
+        assistant,
+        "--from",
+        str(START),
+        "--to",
+        str(last),
+        "--warehouse",
+        str(warehouse),
+        "--json",
+    ]
     walls = []
     for _ in range(5):
         began = time.perf_counter()

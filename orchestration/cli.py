@@ -82,12 +82,28 @@ def _warehouse_args(parser: argparse.ArgumentParser) -> None:
 
 def _window_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--assistant", required=True, metavar="ID", help="assistant id")
-    parser.add_argument("--from", dest="from_date", required=True, type=_date, metavar="DATE",
-                        help="first local date of the window (YYYY-MM-DD)")
-    parser.add_argument("--to", dest="to_date", required=True, type=_date, metavar="DATE",
-                        help="last local date of the window, included")
-    parser.add_argument("--channel", default="all", choices=["web", "whatsapp", "all"],
-                        help="one channel or both (default: all)")
+    parser.add_argument(
+        "--from",
+        dest="from_date",
+        required=True,
+        type=_date,
+        metavar="DATE",
+        help="first local date of the window (YYYY-MM-DD)",
+    )
+    parser.add_argument(
+        "--to",
+        dest="to_date",
+        required=True,
+        type=_date,
+        metavar="DATE",
+        help="last local date of the window, included",
+    )
+    parser.add_argument(
+        "--channel",
+        default="all",
+        choices=["web", "whatsapp", "all"],
+        help="one channel or both (default: all)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,31 +119,48 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulate = _sub(commands, "simulate", "write a realistic simulated landing zone")
     simulate.add_argument("--out", required=True, metavar="DIR", help="landing folder to write")
-    simulate.add_argument("--start", type=_date, metavar="DATE",
-                          help="first day (default: 365 days before today)")
+    simulate.add_argument(
+        "--start", type=_date, metavar="DATE", help="first day (default: 365 days before today)"
+    )
     simulate.add_argument("--days", type=_positive, default=365, help="days (default 365)")
-    simulate.add_argument("--users", type=_positive, default=2000,
-                          help="distinct people (default 2000)")
+    simulate.add_argument(
+        "--users", type=_positive, default=2000, help="distinct people (default 2000)"
+    )
     simulate.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 
     run = _sub(commands, "run", "run the nightly pipeline (Dagster) for arrival days")
-    run.add_argument("--landing", metavar="DIR",
-                     help="landing zone (default: $CHATWH_LANDING, else data/landing)")
+    run.add_argument(
+        "--landing",
+        metavar="DIR",
+        help="landing zone (default: $CHATWH_LANDING, else data/landing)",
+    )
     _warehouse_args(run)
     run.add_argument("--date", type=_date, metavar="D", help="one arrival day (dt)")
-    run.add_argument("--from", dest="from_date", type=_date, metavar="D",
-                     help="first arrival day of a range")
-    run.add_argument("--to", dest="to_date", type=_date, metavar="D",
-                     help="last arrival day of a range")
-    run.add_argument("--full-refresh", action="store_true",
-                     help="rebuild every dbt model from scratch")
-    run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                     help="wait this long for another run to finish (default: stop at once)")
+    run.add_argument(
+        "--from", dest="from_date", type=_date, metavar="D", help="first arrival day of a range"
+    )
+    run.add_argument(
+        "--to", dest="to_date", type=_date, metavar="D", help="last arrival day of a range"
+    )
+    run.add_argument(
+        "--full-refresh", action="store_true", help="rebuild every dbt model from scratch"
+    )
+    run.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another run to finish (default: stop at once)",
+    )
 
     dashboard = _sub(commands, "dashboard", "the Dashboard view (no date filter)")
     dashboard.add_argument("--assistant", required=True, metavar="ID", help="assistant id")
-    dashboard.add_argument("--as-of", type=_date, metavar="DATE",
-                           help="as-of date (default: today in the assistant's time zone)")
+    dashboard.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="as-of date (default: today in the assistant's time zone)",
+    )
     dashboard.add_argument("--json", action="store_true", help="print JSON")
     _warehouse_args(dashboard)
 
@@ -138,9 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     customers = _sub(commands, "customers", "the Customers view: totals and a series")
     _window_args(customers)
-    customers.add_argument("--grain", choices=["day", "week", "month"],
-                           help="bucket size (default: day up to 31 days, week up to 182, "
-                           "else month)")
+    customers.add_argument(
+        "--grain",
+        choices=["day", "week", "month"],
+        help="bucket size (default: day up to 31 days, week up to 182, else month)",
+    )
     customers.add_argument("--json", action="store_true", help="print JSON")
     _warehouse_args(customers)
 
@@ -195,14 +230,23 @@ def _run_range(args: argparse.Namespace) -> tuple[date | None, date | None]:
 
 
 def run_and_report(
-    landing: str, warehouse: Path, first: date | None, last: date | None,
-    full_refresh: bool = False, wait: float = 0.0,
+    landing: str,
+    warehouse: Path,
+    first: date | None,
+    last: date | None,
+    full_refresh: bool = False,
+    wait: float = 0.0,
 ) -> int:
     from .pipeline import run_pipeline
 
     began = time.perf_counter()
     outcome = run_pipeline(
-        landing, warehouse, first, last, full_refresh=full_refresh, wait_seconds=wait,
+        landing,
+        warehouse,
+        first,
+        last,
+        full_refresh=full_refresh,
+        wait_seconds=wait,
         on_progress=lambda line: _say(f"  {line}"),
     )
     audit = outcome.audit
@@ -229,8 +273,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     first, last = _run_range(args)
     return run_and_report(
-        landing_root(args.landing), warehouse_path(args.warehouse), first, last,
-        full_refresh=args.full_refresh, wait=args.wait,
+        landing_root(args.landing),
+        warehouse_path(args.warehouse),
+        first,
+        last,
+        full_refresh=args.full_refresh,
+        wait=args.wait,
     )
 
 
@@ -316,8 +364,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for channel in ("web", "whatsapp"):
         shutil_rmtree(landing / channel)
     summary = simulate(landing, start=start, days=args.days, users=args.users, seed=42)
-    _say(f"demo: {summary.files} files, {summary.messages} user messages, "
-         f"{summary.bad_lines} bad lines")
+    _say(
+        f"demo: {summary.files} files, {summary.messages} user messages, "
+        f"{summary.bad_lines} bad lines"
+    )
     for suffix in ("", ".wal"):
         Path(str(warehouse) + suffix).unlink(missing_ok=True)
     status = run_and_report(str(landing), warehouse, None, None)
@@ -371,13 +421,18 @@ def describe(error: Exception) -> str:
     """One line for a person: our own errors as they are, others with their kind."""
     from .ingest import LandingError
     from .settings import ConfigError
+    from .views import ViewError
     from .warehouse import WarehouseBusy
 
-    from .views import ViewError
-
     own = (
-        UsageError, LandingError, ConfigError, WarehouseBusy, ViewError,
-        FileNotFoundError, FileExistsError, ValueError,
+        UsageError,
+        LandingError,
+        ConfigError,
+        WarehouseBusy,
+        ViewError,
+        FileNotFoundError,
+        FileExistsError,
+        ValueError,
     )
     first_line = (str(error).strip().splitlines() or [""])[0]
     if isinstance(error, own):

@@ -31,7 +31,9 @@ def _user_id(channel: str, identifier: str, key: bytes) -> str:
     return pseudonymize(key, identifier) if channel == "whatsapp" else identifier
 
 
-def forget(warehouse: Path, channel: str, identifier: str, wait_seconds: float = 60.0) -> ErasureResult:
+def forget(
+    warehouse: Path, channel: str, identifier: str, wait_seconds: float = 60.0
+) -> ErasureResult:
     """Erase the person ``identifier`` (a wa_id or a web anonymousId) from the warehouse."""
     identifier = identifier.strip()
     if not identifier:

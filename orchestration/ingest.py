@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from .pseudonym import hmac_pads
+from .pseudonym import hmac_pads, hmac_sql
 from .settings import SEED_ASSISTANTS
 from .warehouse import ensure_raw_schema
 
@@ -117,7 +117,9 @@ def load_assistants(con: duckdb.DuckDBPyConnection, landing: str) -> Path:
         missing = set(ASSISTANT_COLUMNS) - set(reader.fieldnames or [])
         if missing:
             raise LandingError(f"{source} lacks the columns {', '.join(sorted(missing))}")
-        rows = [tuple((row[name] or "").strip() or None for name in ASSISTANT_COLUMNS) for row in reader]
+        rows = [
+            tuple((row[name] or "").strip() or None for name in ASSISTANT_COLUMNS) for row in reader
+        ]
     con.execute("delete from raw.assistants")
     if rows:
         con.executemany("insert into raw.assistants values (?, ?, ?, ?)", rows)
@@ -168,9 +170,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, channel: str, files: list[str]) 
             if _is_empty_file(con, path):  # an empty .gz is empty, not broken
                 continue
             reason = "file cannot be read: " + str(error).splitlines()[0][:200]
-            con.execute(
-                "insert into lines values (?, ?, null, null, ?)", [arrival, path, reason]
-            )
+            con.execute("insert into lines values (?, ?, null, null, ?)", [arrival, path, reason])
             continue
         # Rejected lines (bad UTF-8, too long) are missing from file_lines; kept line k
         # (0-based) is line k + 1 + the number of rejects that come before it.
@@ -296,7 +296,8 @@ classified as (
             when assistants.assistant_id is null then 'unknown assistant_id'
         end as reason
     from typed
-    left join raw.assistants as assistants on assistants.assistant_id = typed.assistant_value ->> '$'
+    left join raw.assistants as assistants
+        on assistants.assistant_id = typed.assistant_value ->> '$'
 )
 select
     arrival_date,
@@ -486,16 +487,14 @@ from message_classified
 
 
 # Pseudonymize the WhatsApp user key in place: the phone number never leaves this temp table.
-WHATSAPP_PSEUDONYMIZE = """
-update records
-set user_id = sha256(unhex($outer_pad) || unhex(sha256(unhex($inner_pad) || encode(user_id))))
-where user_id is not null
+WHATSAPP_PSEUDONYMIZE = f"""
+update records set user_id = {hmac_sql("user_id")} where user_id is not null
 """
 
-WEB_ERASED = """
+WEB_ERASED = f"""
 update records set outcome = 'erased'
-where outcome = 'interaction' and sha256(unhex($outer_pad) || unhex(sha256(unhex($inner_pad)
-    || encode(user_id)))) in (select user_id from raw.erasures where channel = 'web')
+where outcome = 'interaction'
+    and {hmac_sql("user_id")} in (select user_id from raw.erasures where channel = 'web')
 """
 
 WHATSAPP_ERASED = """
@@ -544,7 +543,9 @@ def _write(con: duckdb.DuckDBPyConnection, channel: str, days: list[date]) -> No
     """Replace the days' rows of the channel in raw, quarantine and audit (one transaction)."""
     table = RAW_TABLE[channel]
     user_column = "anonymous_id" if channel == "web" else "user_id"
-    con.execute("create or replace temp table batch_days as select unnest(?::date[]) as day", [days])
+    con.execute(
+        "create or replace temp table batch_days as select unnest(?::date[]) as day", [days]
+    )
     # Users whose rows are about to be replaced, and users of the new rows: both must be
     # sessionized again downstream.
     con.execute(

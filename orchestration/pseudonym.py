@@ -30,12 +30,12 @@ def hmac_pads(key: bytes) -> HmacPads:
     return HmacPads(inner.hex(), outer.hex())
 
 
-def hmac_sql(value_sql: str, inner_param: str = "$inner_pad", outer_param: str = "$outer_pad") -> str:
-    """A DuckDB expression: the hex HMAC-SHA256 of ``value_sql`` with the bound pads."""
-    return (
-        f"sha256(unhex({outer_param}) || unhex(sha256(unhex({inner_param}) || "
-        f"encode({value_sql}))))"
-    )
+def hmac_sql(value_sql: str) -> str:
+    """A DuckDB expression: the hex HMAC-SHA256 of ``value_sql``.
+
+    The statement binds the pads as ``$inner_pad`` and ``$outer_pad`` (see hmac_pads).
+    """
+    return f"sha256(unhex($outer_pad) || unhex(sha256(unhex($inner_pad) || encode({value_sql}))))"
 
 
 def pseudonymize(key: bytes, value: str) -> str:

@@ -48,9 +48,12 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[d
 
 
 def assistant_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [row[0] for row in con.execute(
-        "select assistant_id from marts.dim_assistants order by assistant_id"
-    ).fetchall()]
+    return [
+        row[0]
+        for row in con.execute(
+            "select assistant_id from marts.dim_assistants order by assistant_id"
+        ).fetchall()
+    ]
 
 
 def check_assistant(con: duckdb.DuckDBPyConnection, assistant_id: str) -> None:
@@ -64,9 +67,7 @@ def dashboard(
 ) -> dict[str, Any]:
     """The Dashboard view: users this month to date vs last month, and 12 months of them."""
     check_assistant(con, assistant_id)
-    months = _rows(
-        con, "select * from marts.dashboard_view(?, as_of := ?)", [assistant_id, as_of]
-    )
+    months = _rows(con, "select * from marts.dashboard_view(?, as_of := ?)", [assistant_id, as_of])
     current = months[-1]
     return {
         "assistant_id": assistant_id,
@@ -145,8 +146,10 @@ def _pct(value: float | None) -> str:
 
 def render_dashboard(view: dict[str, Any]) -> str:
     arrow = ARROWS[view["trend"]]
-    change = "n/a (no users last month)" if view["pct_change"] is None else (
-        f"{view['pct_change']:+.1f}%"
+    change = (
+        "n/a (no users last month)"
+        if view["pct_change"] is None
+        else (f"{view['pct_change']:+.1f}%")
     )
     peak = max([point["users"] for point in view["evolution"]] + [1])
     lines = [
@@ -162,13 +165,15 @@ def render_dashboard(view: dict[str, Any]) -> str:
 
 
 def render_sessions(view: dict[str, Any]) -> str:
-    return "\n".join([
-        f"Sessions · {view['assistant_id']} · {view['from']} to {view['to']} · "
-        f"channel {view['channel']}",
-        f"  total users      {view['total_users']:>8}",
-        f"  unique users     {view['unique_users']:>8}  {_pct(view['unique_pct'])}",
-        f"  recurring users  {view['recurring_users']:>8}  {_pct(view['recurring_pct'])}",
-    ])
+    return "\n".join(
+        [
+            f"Sessions · {view['assistant_id']} · {view['from']} to {view['to']} · "
+            f"channel {view['channel']}",
+            f"  total users      {view['total_users']:>8}",
+            f"  unique users     {view['unique_users']:>8}  {_pct(view['unique_pct'])}",
+            f"  recurring users  {view['recurring_users']:>8}  {_pct(view['recurring_pct'])}",
+        ]
+    )
 
 
 def render_customers(view: dict[str, Any]) -> str:

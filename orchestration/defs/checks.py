@@ -1,6 +1,5 @@
 """Asset checks: what a data engineer wants to know every morning."""
 
-
 import os
 
 import dagster as dg
@@ -36,8 +35,12 @@ def quarantine_share(warehouse: Warehouse) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=share <= QUARANTINE_WARN_SHARE,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"arrival_date": str(day), "quarantined": int(quarantined),
-                  "records": int(records), "share": round(share, 4)},
+        metadata={
+            "arrival_date": str(day),
+            "quarantined": int(quarantined),
+            "records": int(records),
+            "share": round(share, 4),
+        },
     )
 
 
@@ -69,8 +72,10 @@ def raw_reconciles_with_audit(warehouse: Warehouse) -> dg.AssetCheckResult:
         ).fetchall()[0][0]
     return dg.AssetCheckResult(
         passed=mismatched_days == 0 and unbalanced_files == 0,
-        metadata={"mismatched_days": int(mismatched_days),
-                  "unbalanced_files": int(unbalanced_files)},
+        metadata={
+            "mismatched_days": int(mismatched_days),
+            "unbalanced_files": int(unbalanced_files),
+        },
     )
 
 
@@ -126,9 +131,11 @@ def latest_arrival_is_fresh(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Warn when the newest loaded arrival day is more than CHATWH_FRESHNESS_DAYS old."""
     with warehouse.connect() as con:
         latest = con.execute("select max(arrival_date) from raw.load_audit").fetchall()[0][0]
-        lag = con.execute(
-            "select date_diff('day', ?::date, current_date)", [latest]
-        ).fetchall()[0][0] if latest else None
+        lag = (
+            con.execute("select date_diff('day', ?::date, current_date)", [latest]).fetchall()[0][0]
+            if latest
+            else None
+        )
     return dg.AssetCheckResult(
         passed=lag is not None and lag <= FRESHNESS_DAYS,
         severity=dg.AssetCheckSeverity.WARN,

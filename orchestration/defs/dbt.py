@@ -1,6 +1,5 @@
 """dbt assets: staging, intermediate and marts, one connected lineage with the raw assets."""
 
-
 import logging
 import os
 import subprocess

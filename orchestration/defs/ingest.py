@@ -1,6 +1,5 @@
 """Ingest assets: the landing zone's files of an arrival-day range, loaded into ``raw``."""
 
-
 import logging
 from dataclasses import asdict
 from datetime import date, timedelta
@@ -74,7 +73,12 @@ def raw_chat_logs(context: dg.AssetExecutionContext, warehouse: Warehouse):
         progress.info(
             "ingest: %-8s %d files, %d records: %d loaded, %d skipped, %d duplicates, "
             "%d quarantined",
-            channel, counts.files, counts.records, counts.loaded, counts.skipped,
-            counts.duplicates, counts.quarantined,
+            channel,
+            counts.files,
+            counts.records,
+            counts.loaded,
+            counts.skipped,
+            counts.duplicates,
+            counts.quarantined,
         )
         yield dg.MaterializeResult(asset_key=RAW_KEYS[channel], metadata=asdict(counts))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
@@ -19,7 +19,7 @@ arrival_days = dg.DailyPartitionsDefinition(
 def day_before(moment: datetime) -> str:
     """The partition key of the UTC day before ``moment``: what a nightly tick loads."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return (moment.date() - timedelta(days=1)).isoformat()
 
 

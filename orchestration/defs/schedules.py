@@ -1,6 +1,5 @@
 """The nightly job, its schedule, and a sensor for files that land late under an older dt."""
 
-
 import os
 from datetime import datetime
 
