@@ -40,7 +40,7 @@ docs: install
 lint: install
 	$(BIN)/ruff check orchestration tests benchmarks
 	$(BIN)/ruff format --check orchestration tests benchmarks
-	$(BIN)/sqlfluff lint models dbt_project/macros
+	CHATWH_WAREHOUSE=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint models
 
 dev: install
 	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml

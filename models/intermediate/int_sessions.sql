@@ -34,34 +34,22 @@ interactions as (
 
 ),
 
-{% if is_incremental() %}
-pending_users as (
-
-    select distinct
-        assistant_id,
-        channel,
-        user_id
-    from {{ pending_users_relation() }}
-
-),
-
 interactions_to_sessionize as (
 
     select interactions.*
     from interactions
-    inner join pending_users
-        on interactions.assistant_id = pending_users.assistant_id
-        and interactions.channel = pending_users.channel
-        and interactions.user_id = pending_users.user_id
+    {% if is_incremental() %}
+        where exists (
+            select 1
+            from {{ pending_users_relation() }} as pending
+            where
+                pending.assistant_id = interactions.assistant_id
+                and pending.channel = interactions.channel
+                and pending.user_id = interactions.user_id
+        )
+    {% endif %}
 
 ),
-{% else %}
-interactions_to_sessionize as (
-
-    select * from interactions
-
-),
-{% endif %}
 
 with_previous as (
 

@@ -54,8 +54,9 @@ assistant_months as (
     from assistants
     cross join months
     left join monthly_users
-        on assistants.assistant_id = monthly_users.assistant_id
-        and cast(months.date_month as date) = monthly_users.activity_month
+        on
+            assistants.assistant_id = monthly_users.assistant_id
+            and cast(months.date_month as date) = monthly_users.activity_month
 
 ),
 

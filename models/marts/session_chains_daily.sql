@@ -20,18 +20,33 @@ sessions as (
 
 chains as (
 
-    select assistant_id, channel, session_date as first_date, session_date as last_date, 1 as chain_length
+    select
+        assistant_id,
+        channel,
+        session_date as first_date,
+        session_date as last_date,
+        1 as chain_length
     from sessions
 
     union all
 
-    select assistant_id, channel, session_date, next_session_date, 2
+    select
+        assistant_id,
+        channel,
+        session_date as first_date,
+        next_session_date as last_date,
+        2 as chain_length
     from sessions
     where next_session_date is not null
 
     union all
 
-    select assistant_id, channel, session_date, second_next_session_date, 3
+    select
+        assistant_id,
+        channel,
+        session_date as first_date,
+        second_next_session_date as last_date,
+        3 as chain_length
     from sessions
     where second_next_session_date is not null
 
