@@ -17,7 +17,7 @@ import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -39,7 +39,9 @@ def read_assistants(path: Path = SEED_ASSISTANTS) -> dict[str, Assistant]:
     with open(path, newline="", encoding="utf-8") as handle:
         return {
             row["assistant_id"]: Assistant(
-                row["assistant_id"], row["name"], row["timezone"],
+                row["assistant_id"],
+                row["name"],
+                row["timezone"],
                 row["whatsapp_phone_number_id"] or None,
             )
             for row in csv.DictReader(handle)
@@ -60,7 +62,7 @@ def interaction_id(interaction: Interaction, number: int) -> str:
 def _web_timestamp(at: datetime, zone: str, number: int) -> str:
     """ISO-8601 with milliseconds: `Z` for even numbers, the local offset for odd ones."""
     if number % 2 == 0:
-        return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
             f"{at.microsecond // 1000:03d}Z"
         )
     return at.astimezone(ZoneInfo(zone)).isoformat(timespec="milliseconds")
@@ -84,30 +86,34 @@ class LandingWriter:
 
     def web_line(self, interaction: Interaction, number: int) -> str:
         assistant = self.assistants[interaction.assistant_id]
-        return json.dumps({
-            "type": "track",
-            "event": "Chat Message Sent",
-            "messageId": interaction_id(interaction, number),
-            "anonymousId": interaction.user,
-            "timestamp": _web_timestamp(interaction.at, assistant.timezone, number),
-            "properties": {
-                "assistant_id": interaction.assistant_id,
-                "conversation_id": f"conv-{interaction.user}",
-                "text": "Hola",
-            },
-            "context": {"ip": "203.0.113.9", "userAgent": "pytest"},
-        })
+        return json.dumps(
+            {
+                "type": "track",
+                "event": "Chat Message Sent",
+                "messageId": interaction_id(interaction, number),
+                "anonymousId": interaction.user,
+                "timestamp": _web_timestamp(interaction.at, assistant.timezone, number),
+                "properties": {
+                    "assistant_id": interaction.assistant_id,
+                    "conversation_id": f"conv-{interaction.user}",
+                    "text": "Hola",
+                },
+                "context": {"ip": "203.0.113.9", "userAgent": "pytest"},
+            }
+        )
 
     def web_answer_line(self, interaction: Interaction, number: int) -> str:
         """The assistant's answer: not an interaction."""
-        return json.dumps({
-            "type": "track",
-            "event": "Chat Message Received",
-            "messageId": "answer-" + interaction_id(interaction, number),
-            "anonymousId": interaction.user,
-            "timestamp": _web_timestamp(interaction.at, "UTC", 0),
-            "properties": {"assistant_id": interaction.assistant_id, "text": "Hi!"},
-        })
+        return json.dumps(
+            {
+                "type": "track",
+                "event": "Chat Message Received",
+                "messageId": "answer-" + interaction_id(interaction, number),
+                "anonymousId": interaction.user,
+                "timestamp": _web_timestamp(interaction.at, "UTC", 0),
+                "properties": {"assistant_id": interaction.assistant_id, "text": "Hi!"},
+            }
+        )
 
     def _phone_number_id(self, assistant_id: str) -> str:
         phone_number_id = self.assistants[assistant_id].whatsapp_phone_number_id
@@ -118,57 +124,78 @@ class LandingWriter:
     def whatsapp_line(self, interaction: Interaction, number: int) -> str:
         if interaction.at.microsecond:
             raise ValueError("WhatsApp timestamps are whole Unix seconds")
-        return json.dumps({
-            "object": "whatsapp_business_account",
-            "entry": [{
-                "id": "102290129340398",
-                "changes": [{
-                    "value": {
-                        "messaging_product": "whatsapp",
-                        "metadata": {
-                            "display_phone_number": "15550783881",
-                            "phone_number_id": self._phone_number_id(interaction.assistant_id),
-                        },
-                        "contacts": [
-                            {"profile": {"name": "Test Person"}, "wa_id": interaction.user}
+        return json.dumps(
+            {
+                "object": "whatsapp_business_account",
+                "entry": [
+                    {
+                        "id": "102290129340398",
+                        "changes": [
+                            {
+                                "value": {
+                                    "messaging_product": "whatsapp",
+                                    "metadata": {
+                                        "display_phone_number": "15550783881",
+                                        "phone_number_id": self._phone_number_id(
+                                            interaction.assistant_id
+                                        ),
+                                    },
+                                    "contacts": [
+                                        {
+                                            "profile": {"name": "Test Person"},
+                                            "wa_id": interaction.user,
+                                        }
+                                    ],
+                                    "messages": [
+                                        {
+                                            "from": interaction.user,
+                                            "id": interaction_id(interaction, number),
+                                            "timestamp": str(int(interaction.at.timestamp())),
+                                            "type": "text",
+                                            "text": {"body": "Hola"},
+                                        }
+                                    ],
+                                },
+                                "field": "messages",
+                            }
                         ],
-                        "messages": [{
-                            "from": interaction.user,
-                            "id": interaction_id(interaction, number),
-                            "timestamp": str(int(interaction.at.timestamp())),
-                            "type": "text",
-                            "text": {"body": "Hola"},
-                        }],
-                    },
-                    "field": "messages",
-                }],
-            }],
-        })
+                    }
+                ],
+            }
+        )
 
     def whatsapp_status_line(self, assistant_id: str, at: datetime) -> str:
         """A delivery receipt of the assistant's own message: not an interaction."""
-        return json.dumps({
-            "object": "whatsapp_business_account",
-            "entry": [{
-                "id": "102290129340398",
-                "changes": [{
-                    "value": {
-                        "messaging_product": "whatsapp",
-                        "metadata": {
-                            "display_phone_number": "15550783881",
-                            "phone_number_id": self._phone_number_id(assistant_id),
-                        },
-                        "statuses": [{
-                            "id": "wamid.STATUS",
-                            "status": "delivered",
-                            "timestamp": str(int(at.timestamp())),
-                            "recipient_id": "34600000000",
-                        }],
-                    },
-                    "field": "messages",
-                }],
-            }],
-        })
+        return json.dumps(
+            {
+                "object": "whatsapp_business_account",
+                "entry": [
+                    {
+                        "id": "102290129340398",
+                        "changes": [
+                            {
+                                "value": {
+                                    "messaging_product": "whatsapp",
+                                    "metadata": {
+                                        "display_phone_number": "15550783881",
+                                        "phone_number_id": self._phone_number_id(assistant_id),
+                                    },
+                                    "statuses": [
+                                        {
+                                            "id": "wamid.STATUS",
+                                            "status": "delivered",
+                                            "timestamp": str(int(at.timestamp())),
+                                            "recipient_id": "34600000000",
+                                        }
+                                    ],
+                                },
+                                "field": "messages",
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
 
     # ------------------------------------------------------------------ deliveries
 
@@ -176,7 +203,7 @@ class LandingWriter:
         self, interaction: Interaction, number: int, arrival: date, file: str = "part-0"
     ) -> None:
         """Deliver interaction `number` under `dt=arrival` in `file` (again if called again)."""
-        if arrival < interaction.at.astimezone(timezone.utc).date():
+        if arrival < interaction.at.astimezone(UTC).date():
             raise ValueError("an interaction cannot arrive before its UTC date")
         lines = self._files.setdefault((interaction.channel, arrival, file), [])
         if interaction.channel == "web":
@@ -191,7 +218,7 @@ class LandingWriter:
     def deliver_all(self, interactions: list[Interaction], file: str = "part-0") -> None:
         """Each interaction once, on its UTC date (no late or duplicate delivery)."""
         for number, interaction in enumerate(interactions):
-            self.deliver(interaction, number, interaction.at.astimezone(timezone.utc).date(), file)
+            self.deliver(interaction, number, interaction.at.astimezone(UTC).date(), file)
 
     def arrival_days(self) -> list[date]:
         return sorted({arrival for _, arrival, _ in self._files})

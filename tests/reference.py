@@ -14,8 +14,9 @@ Choices where SPEC.md is silent (the same ones the product documents):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 SESSION_GAP = timedelta(minutes=30)
@@ -60,7 +61,7 @@ def sessionize(
     by_user: dict[tuple[str, str, str], list[datetime]] = {}
     for interaction in interactions:
         key = (interaction.assistant_id, interaction.channel, interaction.user)
-        by_user.setdefault(key, []).append(interaction.at.astimezone(timezone.utc))
+        by_user.setdefault(key, []).append(interaction.at.astimezone(UTC))
 
     sessions = []
     for (assistant_id, channel, user), times in sorted(by_user.items()):
@@ -68,22 +69,24 @@ def sessionize(
         zone = ZoneInfo(timezones[assistant_id])
         current = [times[0]]
         groups = [current]
-        for previous, moment in zip(times, times[1:]):
+        for previous, moment in pairwise(times):
             if moment - previous > gap:
                 current = [moment]
                 groups.append(current)
             else:
                 current.append(moment)
         for group in groups:
-            sessions.append(Session(
-                assistant_id=assistant_id,
-                channel=channel,
-                user=user,
-                started_at=group[0],
-                ended_at=group[-1],
-                interaction_count=len(group),
-                session_date=group[0].astimezone(zone).date(),
-            ))
+            sessions.append(
+                Session(
+                    assistant_id=assistant_id,
+                    channel=channel,
+                    user=user,
+                    started_at=group[0],
+                    ended_at=group[-1],
+                    interaction_count=len(group),
+                    session_date=group[0].astimezone(zone).date(),
+                )
+            )
     return sessions
 
 
@@ -215,13 +218,15 @@ def customers_view(
     for bucket_start, bucket_end in buckets(first, last, grain):
         active = set(sessions_per_user(sessions, assistant_id, bucket_start, bucket_end, channel))
         recurring = len(active & recurring_in_window)
-        series.append({
-            "bucket_start": bucket_start.isoformat(),
-            "active_users": len(active),
-            "unique_users": len(active) - recurring,
-            "recurring_users": recurring,
-            "new_users": sum(1 for day in firsts.values() if bucket_start <= day <= bucket_end),
-        })
+        series.append(
+            {
+                "bucket_start": bucket_start.isoformat(),
+                "active_users": len(active),
+                "unique_users": len(active) - recurring,
+                "recurring_users": recurring,
+                "new_users": sum(1 for day in firsts.values() if bucket_start <= day <= bucket_end),
+            }
+        )
     return {
         **sessions_view(sessions, assistant_id, first, last, channel),
         "grain": grain,
@@ -251,7 +256,8 @@ def dashboard_view(sessions: list[Session], assistant_id: str, as_of: date) -> d
     previous_start = _month_start(as_of, 1)
     previous = total_users(sessions, assistant_id, previous_start, _month_end(previous_start))
     change = (
-        None if previous == 0
+        None
+        if previous == 0
         else round_half_away(Decimal(users - previous) * 100 / Decimal(previous))
     )
     if users > previous:
@@ -264,10 +270,12 @@ def dashboard_view(sessions: list[Session], assistant_id: str, as_of: date) -> d
     for months_back in range(11, -1, -1):
         start = _month_start(as_of, months_back)
         end = as_of if months_back == 0 else _month_end(start)
-        evolution.append({
-            "month": start.strftime("%Y-%m"),
-            "users": total_users(sessions, assistant_id, start, end),
-        })
+        evolution.append(
+            {
+                "month": start.strftime("%Y-%m"),
+                "users": total_users(sessions, assistant_id, start, end),
+            }
+        )
     return {
         "assistant_id": assistant_id,
         "as_of": as_of.isoformat(),

@@ -27,18 +27,35 @@ from tests.reference import (
     sessions_view,
 )
 
+# One worker builds the module's warehouse and runs all its tests (pytest -n 2 --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("views_cli")
+
 ASSISTANTS = read_assistants()
 ZONES = {assistant_id: assistant.timezone for assistant_id, assistant in ASSISTANTS.items()}
 ACME = "acme-support"  # Europe/Madrid, web and WhatsApp
 GLOBEX = "globex-sales"  # America/New_York: only the January/September user
 
 DASHBOARD_FIELDS = {
-    "assistant_id", "as_of", "month", "users", "previous_month_users", "pct_change", "trend",
-    "color", "evolution",
+    "assistant_id",
+    "as_of",
+    "month",
+    "users",
+    "previous_month_users",
+    "pct_change",
+    "trend",
+    "color",
+    "evolution",
 }
 SESSIONS_FIELDS = {
-    "assistant_id", "channel", "from", "to", "total_users", "unique_users", "recurring_users",
-    "unique_pct", "recurring_pct",
+    "assistant_id",
+    "channel",
+    "from",
+    "to",
+    "total_users",
+    "unique_users",
+    "recurring_users",
+    "unique_pct",
+    "recurring_pct",
 }
 CUSTOMERS_FIELDS = SESSIONS_FIELDS | {"grain", "series"}
 SERIES_FIELDS = {"bucket_start", "active_users", "unique_users", "recurring_users", "new_users"}
@@ -103,17 +120,38 @@ def sessions_json(
     deployment: Deployment, assistant_id: str, first: str, last: str, channel: str = "all"
 ) -> dict:
     return chatwh_json(
-        deployment, "sessions", "--assistant", assistant_id, "--from", first, "--to", last,
-        "--channel", channel,
+        deployment,
+        "sessions",
+        "--assistant",
+        assistant_id,
+        "--from",
+        first,
+        "--to",
+        last,
+        "--channel",
+        channel,
     )
 
 
 def customers_json(
-    deployment: Deployment, assistant_id: str, first: str, last: str,
-    grain: str | None = None, channel: str = "all",
+    deployment: Deployment,
+    assistant_id: str,
+    first: str,
+    last: str,
+    grain: str | None = None,
+    channel: str = "all",
 ) -> dict:
-    args = ["customers", "--assistant", assistant_id, "--from", first, "--to", last,
-            "--channel", channel]
+    args = [
+        "customers",
+        "--assistant",
+        assistant_id,
+        "--from",
+        first,
+        "--to",
+        last,
+        "--channel",
+        channel,
+    ]
     if grain:
         args += ["--grain", grain]
     return chatwh_json(deployment, *args)
@@ -144,7 +182,9 @@ def test_january_and_september_is_unique_for_june_to_september(warehouse) -> Non
 
 
 @pytest.mark.parametrize("channel", ["all", "web", "whatsapp"])
-@pytest.mark.parametrize("first, last", [("2025-03-01", "2025-04-30"), ("2025-04-01", "2025-04-30")])
+@pytest.mark.parametrize(
+    "first, last", [("2025-03-01", "2025-04-30"), ("2025-04-01", "2025-04-30")]
+)
 def test_sessions_json_matches_reference(warehouse, channel: str, first: str, last: str) -> None:
     deployment, sessions = warehouse
     view = sessions_json(deployment, ACME, first, last, channel)
@@ -214,9 +254,7 @@ def test_customers_json_matches_reference(
         assert point["unique_users"] + point["recurring_users"] == point["active_users"]
 
 
-@pytest.mark.parametrize(
-    "days, grain", [(31, "day"), (32, "week"), (182, "week"), (183, "month")]
-)
+@pytest.mark.parametrize("days, grain", [(31, "day"), (32, "week"), (182, "week"), (183, "month")])
 def test_customers_default_grain(warehouse, days: int, grain: str) -> None:
     deployment, _ = warehouse
     first = date(2025, 3, 1)
@@ -251,7 +289,7 @@ def test_dashboard_json_matches_reference(warehouse, as_of: str) -> None:
 
 def test_dashboard_shows_every_trend(warehouse) -> None:
     """The history above makes the three trends: up/green, down/red, neutral/blue."""
-    deployment, sessions = warehouse
+    deployment, _ = warehouse
     seen = {}
     for as_of in ("2025-04-30", "2025-05-31", "2025-06-30"):
         view = dashboard_json(deployment, ACME, as_of)
