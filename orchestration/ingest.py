@@ -495,6 +495,11 @@ WEB_ERASED = f"""
 update records set outcome = 'erased'
 where outcome = 'interaction'
     and {hmac_sql("user_id")} in (select user_id from raw.erasures where channel = 'web')
+    -- a bad line of an erased person: its redacted quarantine record would still name them
+    or outcome = 'quarantined' and record ->> 'anonymousId' is not null
+    and {hmac_sql("record ->> 'anonymousId'")} in (
+        select user_id from raw.erasures where channel = 'web'
+    )
 """
 
 WHATSAPP_ERASED = """

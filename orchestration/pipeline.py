@@ -156,7 +156,9 @@ def _execute(first: date, last: date, full_refresh: bool):
     from .defs.resources import warehouse_from_environment
 
     job = defs.resolve_job_def("nightly")
-    tags = {"chatwh/full_refresh": "true" if full_refresh else "false"}
+    # which warehouse this process writes (under its writer lock): see _release_abandoned_runs
+    ours = {"chatwh/launched_by": "chatwh run", "chatwh/warehouse": os.environ["CHATWH_WAREHOUSE"]}
+    tags = {"chatwh/full_refresh": "true" if full_refresh else "false", **ours}
     if first == last:
         partition = {"partition_key": first.isoformat()}
     else:
@@ -167,6 +169,7 @@ def _execute(first: date, last: date, full_refresh: bool):
     echo = sys.stderr if os.environ.get("CHATWH_VERBOSE") else io.StringIO()
     level = "ERROR" if os.environ.get("CHATWH_VERBOSE") else "CRITICAL"
     with DagsterInstance.get() as instance, contextlib.redirect_stdout(echo):
+        _release_abandoned_runs(instance, ours)
         return job.execute_in_process(
             instance=instance,
             tags=tags,
@@ -179,6 +182,26 @@ def _execute(first: date, last: date, full_refresh: bool):
             resources={"warehouse": warehouse_from_environment()},
             **partition,
         )
+
+
+def _release_abandoned_runs(instance, ours: dict[str, str]) -> None:
+    """Fail the runs of earlier ``chatwh run`` processes that died, and free their pool slots.
+
+    Every ``chatwh run`` holds the warehouse writer lock while its Dagster run executes, and
+    this process holds it now: a run on this warehouse still marked in progress belongs to a
+    process that was killed (SIGKILL, machine lost). Its slot in the "warehouse" pool would make
+    every later run wait for it forever.
+    """
+    from dagster import DagsterRunStatus, RunsFilter
+
+    in_progress = [
+        DagsterRunStatus.NOT_STARTED,
+        DagsterRunStatus.STARTING,
+        DagsterRunStatus.STARTED,
+    ]
+    for run in instance.get_runs(RunsFilter(statuses=in_progress, tags=ours)):
+        instance.report_run_failed(run, "its `chatwh run` process ended before the run did")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
 
 def _one_line(error) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -287,6 +288,15 @@ def test_killed_runs_then_a_rerun_equal_an_uninterrupted_run(reference: Referenc
 
     final = deployment.run()
     assert "checks:" in final.stdout
+    # the killed runs do not hold the "warehouse" pool for ever: they show as failed
+    home = Path(deployment.env["DAGSTER_HOME"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(home))
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            statuses = [run.status for run in reversed(instance.get_runs())]
+    assert statuses == [dg.DagsterRunStatus.FAILURE] * len(KILL_POINTS) + [
+        dg.DagsterRunStatus.SUCCESS
+    ]
     assert differences(deployment.warehouse, reference.deployment.warehouse) == {}
     assert query(deployment.warehouse, "select count(*) from raw.pending_users") == [(0,)]
     # every interaction once: as many raw rows as distinct interactions in the reference

@@ -8,6 +8,7 @@ states itself (its January/September example, the trend colours, the JSON fields
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 from datetime import date, datetime, timedelta
@@ -26,9 +27,6 @@ from tests.reference import (
     sessionize,
     sessions_view,
 )
-
-# One worker builds the module's warehouse and runs all its tests (pytest -n 2 --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("views_cli")
 
 ASSISTANTS = read_assistants()
 ZONES = {assistant_id: assistant.timezone for assistant_id, assistant in ASSISTANTS.items()}
@@ -93,21 +91,42 @@ INTERACTIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Deployment, list[Session]]:
-    """The history above as landing files, loaded by one `chatwh run`."""
-    deployment = make_deployment(tmp_path_factory.mktemp("views_cli"))
-    writer = LandingWriter(deployment.landing)
-    for number, interaction in enumerate(INTERACTIONS):
-        arrival = interaction.at.astimezone(ZoneInfo("UTC")).date()
-        if interaction.user == "anon-march-2":
-            arrival += timedelta(days=2)  # a late file
-        writer.deliver(interaction, number, arrival)
-        if interaction.user == "34611111111":  # re-delivered: same file, next day's file
-            writer.deliver(interaction, number, arrival)
-            writer.deliver(interaction, number, arrival + timedelta(days=1), "redelivery")
-    writer.write()
-    deployment.run()
+@pytest.fixture(scope="session")
+def warehouse(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> tuple[Deployment, list[Session]]:
+    """The history above as landing files, loaded by one `chatwh run`.
+
+    Built once per test session and shared by the xdist workers (the first one builds it
+    under a lock, the others read it): `--dist loadgroup` cannot keep this module on one
+    worker with pytest 9 and pytest-xdist 3.8 (the group suffix no longer reaches the node id).
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
+    root = shared / "views_cli"
+    shared.mkdir(parents=True, exist_ok=True)
+    with open(shared / "views_cli.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            deployment = make_deployment(root)
+            done = root / "built"
+            if not done.exists():
+                writer = LandingWriter(deployment.landing)
+                for number, interaction in enumerate(INTERACTIONS):
+                    arrival = interaction.at.astimezone(ZoneInfo("UTC")).date()
+                    if interaction.user == "anon-march-2":
+                        arrival += timedelta(days=2)  # a late file
+                    writer.deliver(interaction, number, arrival)
+                    if interaction.user == "34611111111":  # again: same file, next day
+                        writer.deliver(interaction, number, arrival)
+                        writer.deliver(
+                            interaction, number, arrival + timedelta(days=1), "redelivery"
+                        )
+                writer.write()
+                deployment.run()
+                done.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return deployment, sessionize(INTERACTIONS, ZONES)
 
 
