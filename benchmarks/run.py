@@ -179,6 +179,7 @@ def bench_size(size: str, per_user: float) -> dict[str, object]:
     year_last = START + timedelta(days=YEAR_DAYS - 1)
     extra_day = year_last + timedelta(days=1)
 
+    root.mkdir(parents=True, exist_ok=True)
     floor_db = root / "floor.duckdb"
     floor = run_floor(landing, floor_db, KEY.encode(), until=year_last)
     print(f"  floor {floor:.1f}s", flush=True)

@@ -11,6 +11,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -126,6 +127,8 @@ def run_pipeline(
     try:
         with writer_lock(warehouse, wait_seconds):
             result = _execute(first, last, full_refresh)
+            # this run's counts, read before the next writer (a run that `--wait`s) starts
+            audit = _audit_totals(warehouse, first, last) if warehouse.exists() else {}
     finally:
         if handler:
             progress.removeHandler(handler)
@@ -144,8 +147,7 @@ def run_pipeline(
         outcome.failure = (
             _one_line(failures[0].event_specific_data.error) if failures else "the run failed"
         )
-    if warehouse.exists():
-        outcome.audit = _audit_totals(warehouse, first, last)
+    outcome.audit = audit
     return outcome
 
 
@@ -204,9 +206,16 @@ def _release_abandoned_runs(instance, ours: dict[str, str]) -> None:
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
 
-def _one_line(error) -> str:
-    """A failed step's error on one line: ``pkg.SomeError: a\nb`` -> ``SomeError: a b``."""
-    text = " ".join(error.message.split())
+def _one_line(error, limit: int = 500) -> str:
+    """A failed step's error on one line: ``pkg.SomeError: a\nb`` -> ``SomeError: a b``.
+
+    Python tracebacks quoted in the message (dbt's log of an unexpected error) are left out:
+    their last line, the exception itself, stays.
+    """
+    text = re.sub(r"Traceback \(most recent call last\):\n(?:[ \t]+.*(?:\n|$))*", "", error.message)
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
     head, _, rest = text.partition(": ")
     if rest and error.cls_name and head.endswith(error.cls_name):
         own = error.cls_name == "DagsterAssetCheckFailedError"  # says which checks, plainly

@@ -9,14 +9,16 @@ fails the run with one line.
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import itertools
 import json
+import os
 import shutil
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -216,6 +218,25 @@ def plan_late_delivery(landing: Path) -> LateDelivery:
 # --------------------------------------------------------------------------- fixtures
 
 
+def build_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """A folder built once per test session, even across pytest-xdist workers: the first
+    worker that needs it builds it, the others wait for it, then all use it."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the session's folder, shared by the workers
+    folder = base / name
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".built").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            (folder / ".built").touch()
+    return folder
+
+
 @dataclass(frozen=True)
 class LateWorld:
     """One simulated landing zone twice: without the late files (loaded day by day) and with
@@ -225,12 +246,11 @@ class LateWorld:
     reference: Deployment
     late: LateDelivery
     days: list[date]
-    reference_run: object  # CompletedProcess of the backfill run
+    reference_run_output: str
 
 
-@pytest.fixture(scope="module")
-def late_world(tmp_path_factory: pytest.TempPathFactory) -> LateWorld:
-    incremental = make_deployment(tmp_path_factory.mktemp("incremental"))
+def _build_late_world(folder: Path) -> None:
+    incremental = make_deployment(folder / "incremental")
     incremental.chatwh(
         "simulate",
         "--out",
@@ -243,12 +263,28 @@ def late_world(tmp_path_factory: pytest.TempPathFactory) -> LateWorld:
         str(USERS),
     )
     late = plan_late_delivery(incremental.landing)
-    reference = make_deployment(tmp_path_factory.mktemp("reference"))
+    (folder / "late.json").write_text(json.dumps({**asdict(late), "day": late.day.isoformat()}))
+    reference = make_deployment(folder / "reference")
     shutil.copytree(incremental.landing, reference.landing)
     late.write(reference.landing)
     days = arrival_days(incremental.landing)
     completed = reference.run("--from", days[0].isoformat(), "--to", days[-1].isoformat())
-    return LateWorld(incremental, reference, late, days, completed)
+    (folder / "reference-run.txt").write_text(completed.stdout)
+
+
+@pytest.fixture(scope="module")
+def late_world(tmp_path_factory: pytest.TempPathFactory) -> LateWorld:
+    folder = build_once(tmp_path_factory, "late_world", _build_late_world)
+    late = json.loads((folder / "late.json").read_text())
+    late = LateDelivery(**{**late, "day": date.fromisoformat(late["day"])})
+    reference = make_deployment(folder / "reference")
+    return LateWorld(
+        incremental=make_deployment(folder / "incremental"),
+        reference=reference,
+        late=late,
+        days=arrival_days(reference.landing),
+        reference_run_output=(folder / "reference-run.txt").read_text(),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -347,8 +383,6 @@ def test_lineage_is_connected_from_raw_through_staging_and_intermediate_to_marts
     ],
 )
 def test_schedule_tick_requests_the_previous_utc_day(definitions, tick, expected):
-    import os
-
     from orchestration.defs.partitions import arrival_days as partitions
     from orchestration.defs.schedules import nightly_schedule
 
@@ -386,8 +420,6 @@ def test_late_files_names_the_days_of_files_changed_since_the_cursor():
 
 
 def test_sensor_requests_a_run_for_an_older_day_that_got_a_new_file(definitions, tmp_path):
-    import os
-
     from orchestration.defs.resources import Warehouse
     from orchestration.defs.schedules import late_arrivals_sensor
 
@@ -425,7 +457,7 @@ def test_sensor_requests_a_run_for_an_older_day_that_got_a_new_file(definitions,
 def test_backfill_of_several_days_is_one_run(late_world: LateWorld, monkeypatch):
     reference, days = late_world.reference, late_world.days
     assert len(days) >= 3
-    assert f"run {days[0]} to {days[-1]}: {len(days)} days" in late_world.reference_run.stdout
+    assert f"run {days[0]} to {days[-1]}: {len(days)} days" in late_world.reference_run_output
     home = Path(reference.env["DAGSTER_HOME"])
     monkeypatch.setenv("DAGSTER_HOME", str(home))  # dagster.yaml's storage reads it
     with dg.DagsterInstance.from_config(str(home)) as instance:

@@ -6,6 +6,7 @@ small simulated landing zone loaded once per worker as the reference (an uninter
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import json
 import os
@@ -16,6 +17,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -78,6 +80,19 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
+def open_when_free(warehouse: Path, seconds: float = 60) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse once the processes of a killed run are gone (the kernel drops the
+    file lock of a killed process as it tears it down, a moment after the kill)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return duckdb.connect(str(warehouse))
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def copy_warehouse(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", ".wal"):
@@ -109,6 +124,7 @@ class Watched:
     stdout: str = ""
     ended_at: float | None = None
     seen: threading.Condition = field(default_factory=threading.Condition)
+    readers: list[threading.Thread] = field(default_factory=list)
 
     @classmethod
     def start(cls, *args: str, env: dict[str, str]) -> Watched:
@@ -122,8 +138,9 @@ class Watched:
             start_new_session=True,
         )
         watched = cls(process)
-        threading.Thread(target=watched._read_stderr, daemon=True).start()
-        threading.Thread(target=watched._read_stdout, daemon=True).start()
+        for target in (watched._read_stderr, watched._read_stdout):
+            watched.readers.append(threading.Thread(target=target, daemon=True))
+            watched.readers[-1].start()
         return watched
 
     def _read_stderr(self) -> None:
@@ -162,9 +179,8 @@ class Watched:
 
     def finish(self, timeout: float = 900) -> int:
         code = self.process.wait(timeout=timeout)
-        deadline = time.monotonic() + 10
-        while self.ended_at is None and time.monotonic() < deadline:
-            time.sleep(0.05)
+        for reader in self.readers:
+            reader.join(timeout=30)
         return code
 
     @property
@@ -230,10 +246,27 @@ class Reference:
     days: list[date]
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
-    """The simulated landing zone and the warehouse of one uninterrupted `chatwh run`."""
-    deployment = make_deployment(tmp_path_factory.mktemp("reliability"))
+def build_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """A folder built once per test session, even across pytest-xdist workers: the first
+    worker that needs it builds it, the others wait for it, then all use it read-only."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the session's folder, shared by the workers
+    folder = base / name
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".built").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            (folder / ".built").touch()
+    return folder
+
+
+def _build_reference(folder: Path) -> None:
+    deployment = make_deployment(folder)
     deployment.chatwh(
         "simulate",
         "--out",
@@ -248,6 +281,12 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
         "11",
     )
     deployment.run()
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
+    """The simulated landing zone and the warehouse of one uninterrupted `chatwh run`."""
+    deployment = make_deployment(build_once(tmp_path_factory, "reliability", _build_reference))
     return Reference(deployment, arrival_days(deployment.landing))
 
 
@@ -282,7 +321,7 @@ def test_killed_runs_then_a_rerun_equal_an_uninterrupted_run(reference: Referenc
         assert run.process.returncode == -signal.SIGKILL
         if point.startswith("dbt"):
             # ingest committed; its users stay queued until a dbt build succeeds
-            with duckdb.connect(str(deployment.warehouse)) as con:
+            with open_when_free(deployment.warehouse) as con:
                 pending = con.execute("select count(*) from raw.pending_users").fetchall()[0][0]
             assert pending > 0, f"killed at {point!r}: the users to re-sessionize were lost"
 
@@ -339,6 +378,26 @@ def _query_outcome(deployment: Deployment, assistant: str, days: list[date]) -> 
     return "busy"
 
 
+class Analyst(threading.Thread):
+    """Someone querying the warehouse read-only, over and over, as analysts do."""
+
+    def __init__(self, warehouse: Path) -> None:
+        super().__init__(daemon=True)
+        self.warehouse, self.stop = warehouse, threading.Event()
+        self.outcomes: Counter[str] = Counter()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                with duckdb.connect(str(self.warehouse), read_only=True) as con:
+                    con.execute("select count(*) from marts.customers").fetchall()
+                    time.sleep(0.03)  # reading takes a moment
+                self.outcomes["answer"] += 1
+            except duckdb.Error as error:
+                self.outcomes["busy" if "lock" in str(error).lower() else repr(error)] += 1
+            time.sleep(0.05)
+
+
 def test_second_run_stops_queries_answer_or_say_busy_and_wait_waits(reference: Reference, tmp_path):
     deployment = fresh(reference, tmp_path, with_warehouse=True)
     days = reference.days
@@ -364,19 +423,28 @@ def test_second_run_stops_queries_answer_or_say_busy_and_wait_waits(reference: R
     assert "another run is writing" in lines[0]
     assert "Traceback" not in second.stderr and second.stdout == ""
 
+    analyst = Analyst(deployment.warehouse)
+    analyst.start()
     outcomes: Counter[str] = Counter()
     while first.process.poll() is None:
         outcome = _query_outcome(deployment, assistant, days)
         if first.process.poll() is None:
             outcomes[outcome] += 1
         time.sleep(0.2)
+    analyst.stop.set()
+    analyst.join()
     assert sum(outcomes.values()) >= 1, "no query ran while the first run was writing"
+    # a reader holding the file for a moment must not fail the run (it waits, then writes)
+    assert set(analyst.outcomes) <= {"answer", "busy"}, analyst.outcomes
+    assert analyst.outcomes["answer"] > 0
 
     assert first.finish() == 0, f"the first run failed:\n{first.stderr}\n{first.stdout}"
     assert "checks:" in first.stdout
     assert waiting.finish() == 0, f"the waiting run failed:\n{waiting.stderr}"
     started = waiting.wait_for("assistants:")
-    assert started is not None and started >= first.ended_at, "--wait did not wait"
+    first_built = [moment for moment, line in first.lines if "dbt: built" in line]
+    assert started is not None and first_built, waiting.stderr
+    assert started > max(first_built), "--wait did not wait for the first run"
     assert "Traceback" not in first.stderr + waiting.stderr
     # re-loading the same days changes nothing: the first run's result is intact
     assert differences(deployment.warehouse, reference.deployment.warehouse) == {}
