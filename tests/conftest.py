@@ -61,7 +61,12 @@ class Deployment:
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self.chatwh(
-            "run", "--landing", str(self.landing), "--warehouse", str(self.warehouse), *args,
+            "run",
+            "--landing",
+            str(self.landing),
+            "--warehouse",
+            str(self.warehouse),
+            *args,
             check=check,
         )
 
@@ -89,8 +94,17 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     """A small simulated landing zone, loaded by one full `chatwh run` (once per worker)."""
     deployment = make_deployment(tmp_path_factory.mktemp("simulated"))
     deployment.chatwh(
-        "simulate", "--out", str(deployment.landing), "--start", SIMULATION_START.isoformat(),
-        "--days", str(SIMULATION_DAYS), "--users", "300", "--seed", "7",
+        "simulate",
+        "--out",
+        str(deployment.landing),
+        "--start",
+        SIMULATION_START.isoformat(),
+        "--days",
+        str(SIMULATION_DAYS),
+        "--users",
+        "300",
+        "--seed",
+        "7",
     )
     deployment.run()
     return deployment
