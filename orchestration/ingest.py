@@ -158,7 +158,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, channel: str, files: list[str]) 
                 create or replace temp table file_lines as
                 select line from read_csv(
                     ?, columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '',
-                    escape = '', header = false, auto_detect = false, new_line = '\\n',
+                    escape = '', header = false, auto_detect = false,
                     strict_mode = false, max_line_size = {MAX_LINE_BYTES},
                     store_rejects = true, rejects_table = 'file_rejects',
                     rejects_scan = 'file_reject_scans'
@@ -172,39 +172,53 @@ def _read_lines(con: duckdb.DuckDBPyConnection, channel: str, files: list[str]) 
             reason = "file cannot be read: " + str(error).splitlines()[0][:200]
             con.execute("insert into lines values (?, ?, null, null, ?)", [arrival, path, reason])
             continue
-        # Rejected lines (bad UTF-8, too long) are missing from file_lines; kept line k
-        # (0-based) is line k + 1 + the number of rejects that come before it.
-        con.execute(
-            """
-            insert into lines
-            with rejects as (
-                select distinct line as rejected_line from file_rejects
-            ),
-            ranked as (
-                select rejected_line, rejected_line - row_number() over (order by rejected_line)
-                    as kept_before
-                from rejects
-            ),
-            kept as (
-                -- rowids inside a transaction start at a large base: rebase them to 0
-                select rowid - (select min(rowid) from file_lines) as position, line
+        base, rejected = con.execute(
+            "select (select min(rowid) from file_lines), (select count(*) from file_rejects)"
+        ).fetchall()[0]
+        if not rejected:  # the common case: line k (0-based) is line k + 1
+            con.execute(
+                """
+                insert into lines
+                select ?, ?, rowid - ? + 1, line, null
                 from file_lines
+                where line is not null and trim(line, ' ' || chr(9)) <> ''
+                """,
+                [arrival, path, base or 0],
             )
-            select ?, ?, position + 1 + (
-                    select count(*) from ranked where kept_before <= position
-                ), line, null
-            from kept
-            where line is not null and trim(line, ' ' || chr(9)) <> ''
-            union all
-            select ?, ?, rejected_line,
-                null,
-                case when error_type = 'INVALID ENCODING' then 'line is not valid UTF-8'
-                     else 'line cannot be read: ' || lower(error_type) end
-            from file_rejects join rejects on rejected_line = file_rejects.line
-            qualify row_number() over (partition by rejected_line) = 1
-            """,
-            [arrival, path, arrival, path],
-        )
+        else:
+            # Rejected lines (bad UTF-8, too long) are missing from file_lines; kept line k
+            # (0-based) is line k + 1 + the number of rejects that come before it.
+            con.execute(
+                """
+                insert into lines
+                with rejects as (
+                    select distinct line as rejected_line from file_rejects
+                ),
+                ranked as (
+                    select rejected_line, rejected_line - row_number() over (order by rejected_line)
+                        as kept_before
+                    from rejects
+                ),
+                kept as (
+                    -- rowids inside a transaction start at a large base: rebase them to 0
+                    select rowid - (select min(rowid) from file_lines) as position, line
+                    from file_lines
+                )
+                select ?, ?, position + 1 + (
+                        select count(*) from ranked where kept_before <= position
+                    ), line, null
+                from kept
+                where line is not null and trim(line, ' ' || chr(9)) <> ''
+                union all
+                select ?, ?, rejected_line,
+                    null,
+                    case when error_type = 'INVALID ENCODING' then 'line is not valid UTF-8'
+                         else 'line cannot be read: ' || lower(error_type) end
+                from file_rejects join rejects on rejected_line = file_rejects.line
+                qualify row_number() over (partition by rejected_line) = 1
+                """,
+                [arrival, path, arrival, path],
+            )
         con.execute("drop table if exists file_rejects")
         con.execute("drop table if exists file_reject_scans")
 
