@@ -40,7 +40,7 @@ docs: install
 lint: install
 	$(BIN)/ruff check orchestration tests benchmarks
 	$(BIN)/ruff format --check orchestration tests benchmarks
-	CHATWH_WAREHOUSE=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint models
+	mkdir -p data && CHATWH_WAREHOUSE=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint models
 
 dev: install
 	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
