@@ -79,18 +79,7 @@ final as (
         strftime(month_start_date, '%Y-%m') as month,
         users,
         previous_month_users,
-        {{ round_percentage('users - previous_month_users', 'previous_month_users') }}
-            as pct_change,
-        case
-            when users > previous_month_users then 'up'
-            when users < previous_month_users then 'down'
-            else 'neutral'
-        end as trend,
-        case
-            when users > previous_month_users then 'green'
-            when users < previous_month_users then 'red'
-            else 'blue'
-        end as color
+        {{ month_over_month('users', 'previous_month_users') }}
     from compared
 
 )
