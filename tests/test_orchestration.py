@@ -9,15 +9,13 @@ fails the run with one line.
 
 from __future__ import annotations
 
-import fcntl
-import gzip
 import itertools
 import json
 import os
 import shutil
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -27,6 +25,7 @@ import duckdb
 import pytest
 
 from tests.conftest import Deployment, make_deployment
+from tests.support import arrival_days, build_once, query, read_lines
 
 START = date(2026, 1, 1)
 DAYS = 4  # small: the day-by-day test runs the pipeline DAYS + 2 times
@@ -43,23 +42,6 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def arrival_days(landing: Path) -> list[date]:
-    """Every dt folder of the landing zone, either channel."""
-    return sorted(
-        {
-            date.fromisoformat(folder.name[3:])
-            for folder in landing.glob("*/dt=*")
-            if folder.is_dir()
-        }
-    )
-
-
-def read_lines(path: Path) -> list[str]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-        return handle.read().splitlines()
 
 
 def marts_differences(left: Path, right: Path, tables=COMPARED_MARTS) -> dict[str, tuple]:
@@ -82,11 +64,6 @@ def marts_differences(left: Path, right: Path, tables=COMPARED_MARTS) -> dict[st
             if only_left or only_right or counts[0] != counts[1] or counts[0] == 0:
                 differences[table] = (only_left[:5], only_right[:5], counts)
     return differences
-
-
-def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def stderr_problems(stderr: str) -> list[str]:
@@ -216,25 +193,6 @@ def plan_late_delivery(landing: Path) -> LateDelivery:
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-def build_once(
-    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
-) -> Path:
-    """A folder built once per test session, even across pytest-xdist workers: the first
-    worker that needs it builds it, the others wait for it, then all use it."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # the session's folder, shared by the workers
-    folder = base / name
-    with open(base / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / ".built").exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir()
-            build(folder)
-            (folder / ".built").touch()
-    return folder
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,6 @@ small simulated landing zone loaded once per worker as the reference (an uninter
 
 from __future__ import annotations
 
-import fcntl
-import gzip
 import json
 import os
 import re
@@ -17,7 +15,6 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,6 +25,7 @@ import pytest
 
 from orchestration.pseudonym import pseudonymize
 from tests.conftest import CHATWH, TEST_KEY, Deployment, make_deployment, run_chatwh
+from tests.support import arrival_days, build_once, query, read_lines
 
 pytestmark = pytest.mark.xdist_group("reliability")
 
@@ -75,11 +73,6 @@ def differences(left: Path, right: Path, tables: dict[str, str] = COMPARED) -> d
     return found
 
 
-def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
 def open_when_free(warehouse: Path, seconds: float = 60) -> duckdb.DuckDBPyConnection:
     """Open the warehouse once the processes of a killed run are gone (the kernel drops the
     file lock of a killed process as it tears it down, a moment after the kill)."""
@@ -98,16 +91,6 @@ def copy_warehouse(source: Path, target: Path) -> None:
     for suffix in ("", ".wal"):
         if Path(f"{source}{suffix}").exists():
             shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
-
-
-def arrival_days(landing: Path) -> list[date]:
-    return sorted({date.fromisoformat(folder.name[3:]) for folder in landing.glob("*/dt=*")})
-
-
-def read_lines(path: Path) -> list[str]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-        return handle.read().splitlines()
 
 
 def one_error_line(stderr: str) -> list[str]:
@@ -244,25 +227,6 @@ def where_found(warehouse: Path, needle: str) -> set[str]:
 class Reference:
     deployment: Deployment
     days: list[date]
-
-
-def build_once(
-    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
-) -> Path:
-    """A folder built once per test session, even across pytest-xdist workers: the first
-    worker that needs it builds it, the others wait for it, then all use it read-only."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # the session's folder, shared by the workers
-    folder = base / name
-    with open(base / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / ".built").exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir()
-            build(folder)
-            (folder / ".built").touch()
-    return folder
 
 
 def _build_reference(folder: Path) -> None:

@@ -1,0 +1,57 @@
+"""Helpers shared by the end-to-end test modules."""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import os
+import shutil
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+
+def arrival_days(landing: Path) -> list[date]:
+    """Every dt folder of the landing zone, either channel."""
+    return sorted(
+        {
+            date.fromisoformat(folder.name[3:])
+            for folder in landing.glob("*/dt=*")
+            if folder.is_dir()
+        }
+    )
+
+
+def read_lines(path: Path) -> list[str]:
+    """The lines of a landing file, gzipped or not."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+        return handle.read().splitlines()
+
+
+def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of a query on a warehouse opened read-only."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def build_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """A folder built once per test session, even across pytest-xdist workers: the first
+    worker that needs it builds it, the others wait for it, then all use it."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the session's folder, shared by the workers
+    folder = base / name
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".built").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            (folder / ".built").touch()
+    return folder
