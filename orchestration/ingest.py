@@ -20,6 +20,7 @@ changed are queued in ``raw.pending_users`` for the incremental dbt models.
 from __future__ import annotations
 
 import csv
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,6 +32,9 @@ from .settings import SEED_ASSISTANTS
 from .warehouse import ensure_raw_schema
 
 CHANNELS = ("web", "whatsapp")
+PROGRESS_STEPS = 20  # at most this many progress lines per channel and load
+
+progress = logging.getLogger("chatwh.progress")
 MAX_LINE_BYTES = 32 * 1024 * 1024
 ASSISTANT_COLUMNS = ("assistant_id", "name", "timezone", "whatsapp_phone_number_id")
 
@@ -150,8 +154,17 @@ def _read_lines(con: duckdb.DuckDBPyConnection, channel: str, files: list[str]) 
         )
         """
     )
+    days = sorted({arrival_date_of(path) for path in files}, key=str)
+    step = max(1, -(-len(days) // PROGRESS_STEPS))
+    reported: set[date | None] = set()
     for path in files:
         arrival = arrival_date_of(path)
+        position = days.index(arrival) + 1
+        if arrival not in reported and (position % step == 0 or position == len(days)):
+            progress.info(
+                "ingest: reading %s dt=%s (%d/%d days)", channel, arrival, position, len(days)
+            )
+        reported.add(arrival)
         try:
             con.execute(
                 f"""
