@@ -260,12 +260,16 @@ def _time_checks(occurred: str) -> str:
     """
 
 
-WEB_RECORDS = f"""
-create or replace temp table records as
-with parsed as (
+# Both channels start the same way: every line, and whether it is JSON at all.
+PARSED_LINES = """parsed as (
     select *, line is not null and json_valid(line) as is_json
     from lines
-),
+)"""
+
+
+WEB_RECORDS = f"""
+create or replace temp table records as
+with {PARSED_LINES},
 fields as (
     select
         *,
@@ -359,10 +363,7 @@ from classified
 
 WHATSAPP_RECORDS = f"""
 create or replace temp table records as
-with parsed as (
-    select *, line is not null and json_valid(line) as is_json
-    from lines
-),
+with {PARSED_LINES},
 bodies as (
     select
         *,

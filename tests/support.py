@@ -6,7 +6,7 @@ import fcntl
 import gzip
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -55,3 +55,27 @@ def build_once(
             build(folder)
             (folder / ".built").touch()
     return folder
+
+
+def compare_tables(
+    left: Path, right: Path, tables: Mapping[str, str]
+) -> dict[str, tuple[list, list, tuple[int, int]]]:
+    """Per table (name -> select list), the rows only in left and only in right (EXCEPT ALL
+    both ways, first 5 each) and the two row counts."""
+    compared = {}
+    with duckdb.connect() as con:
+        con.execute(f"attach '{left}' as l (read_only)")
+        con.execute(f"attach '{right}' as r (read_only)")
+        for table, columns in tables.items():
+            only_left = con.execute(
+                f"select {columns} from l.{table} except all select {columns} from r.{table}"
+            ).fetchall()
+            only_right = con.execute(
+                f"select {columns} from r.{table} except all select {columns} from l.{table}"
+            ).fetchall()
+            counts = tuple(
+                con.execute(f"select count(*) from {side}.{table}").fetchall()[0][0]
+                for side in ("l", "r")
+            )
+            compared[table] = (only_left[:5], only_right[:5], counts)
+    return compared

@@ -25,7 +25,7 @@ import duckdb
 import pytest
 
 from tests.conftest import Deployment, make_deployment
-from tests.support import arrival_days, build_once, query, read_lines
+from tests.support import arrival_days, build_once, compare_tables, query, read_lines
 
 START = date(2026, 1, 1)
 DAYS = 4  # small: the day-by-day test runs the pipeline DAYS + 2 times
@@ -45,25 +45,13 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def marts_differences(left: Path, right: Path, tables=COMPARED_MARTS) -> dict[str, tuple]:
-    """Per table, (rows only in left, rows only in right, row counts): EXCEPT ALL both ways."""
-    differences = {}
-    with duckdb.connect() as con:
-        con.execute(f"attach '{left}' as l (read_only)")
-        con.execute(f"attach '{right}' as r (read_only)")
-        for table in tables:
-            only_left = con.execute(
-                f"select * from l.{table} except all select * from r.{table}"
-            ).fetchall()
-            only_right = con.execute(
-                f"select * from r.{table} except all select * from l.{table}"
-            ).fetchall()
-            counts = tuple(
-                con.execute(f"select count(*) from {side}.{table}").fetchall()[0][0]
-                for side in ("l", "r")
-            )
-            if only_left or only_right or counts[0] != counts[1] or counts[0] == 0:
-                differences[table] = (only_left[:5], only_right[:5], counts)
-    return differences
+    """Tables that differ, or have different or no rows: EXCEPT ALL both ways."""
+    compared = compare_tables(left, right, {table: "*" for table in tables})
+    return {
+        table: (only_left, only_right, counts)
+        for table, (only_left, only_right, counts) in compared.items()
+        if only_left or only_right or counts[0] != counts[1] or counts[0] == 0
+    }
 
 
 def stderr_problems(stderr: str) -> list[str]:

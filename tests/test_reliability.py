@@ -25,7 +25,7 @@ import pytest
 
 from orchestration.pseudonym import pseudonymize
 from tests.conftest import CHATWH, TEST_KEY, Deployment, make_deployment, run_chatwh
-from tests.support import arrival_days, build_once, query, read_lines
+from tests.support import arrival_days, build_once, compare_tables, query, read_lines
 
 pytestmark = pytest.mark.xdist_group("reliability")
 
@@ -52,25 +52,12 @@ KILL_POINTS = ("ingest:", "dbt: built int_sessions", "dbt: built customers")
 
 
 def differences(left: Path, right: Path, tables: dict[str, str] = COMPARED) -> dict[str, tuple]:
-    """Per table, rows only on one side (EXCEPT ALL both ways) and the row counts."""
-    found = {}
-    with duckdb.connect() as con:
-        con.execute(f"attach '{left}' as l (read_only)")
-        con.execute(f"attach '{right}' as r (read_only)")
-        for table, columns in tables.items():
-            only_left = con.execute(
-                f"select {columns} from l.{table} except all select {columns} from r.{table}"
-            ).fetchall()
-            only_right = con.execute(
-                f"select {columns} from r.{table} except all select {columns} from l.{table}"
-            ).fetchall()
-            counts = tuple(
-                con.execute(f"select count(*) from {side}.{table}").fetchall()[0][0]
-                for side in ("l", "r")
-            )
-            if only_left or only_right:
-                found[table] = (only_left[:3], only_right[:3], counts)
-    return found
+    """Tables with rows on one side only (EXCEPT ALL both ways), with the row counts."""
+    return {
+        table: (only_left[:3], only_right[:3], counts)
+        for table, (only_left, only_right, counts) in compare_tables(left, right, tables).items()
+        if only_left or only_right
+    }
 
 
 def open_when_free(warehouse: Path, seconds: float = 60) -> duckdb.DuckDBPyConnection:
