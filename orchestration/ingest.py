@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import csv
 import logging
-from dataclasses import dataclass, field
+import os
+from dataclasses import astuple, dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -32,7 +33,9 @@ from .settings import SEED_ASSISTANTS
 from .warehouse import ensure_raw_schema
 
 CHANNELS = ("web", "whatsapp")
-PROGRESS_STEPS = 20  # at most this many progress lines per channel and load
+PROGRESS_STEPS = 20  # at most this many progress lines per load
+# Raw bytes loaded per transaction; a longer range is loaded in chunks of days.
+CHUNK_BYTES = int(os.environ.get("CHATWH_INGEST_CHUNK_MB", "512")) * 1024 * 1024
 
 progress = logging.getLogger("chatwh.progress")
 MAX_LINE_BYTES = 32 * 1024 * 1024
@@ -47,6 +50,9 @@ class ChannelCounts:
     skipped: int = 0
     duplicates: int = 0
     quarantined: int = 0
+
+    def __add__(self, other: ChannelCounts) -> ChannelCounts:
+        return ChannelCounts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 @dataclass(frozen=True)
@@ -140,11 +146,92 @@ def _is_empty_file(con: duckdb.DuckDBPyConnection, path: str) -> bool:
         return False
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection, channel: str, files: list[str]) -> None:
-    """Fill temp table ``lines`` with every line of ``files`` (one read per file).
+# Every line of the given files, with its file; a line that is not UTF-8 or too long lands
+# in the rejects tables instead. Insertion order is preserved, so within one file the rowid
+# order is the line order.
+READ_FILES = f"""
+create or replace temp table file_lines as
+select filename as source_file, line from read_csv(
+    $files, columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '', escape = '',
+    header = false, auto_detect = false, strict_mode = false,
+    max_line_size = {MAX_LINE_BYTES}, filename = true,
+    store_rejects = true, rejects_table = 'file_rejects', rejects_scan = 'file_reject_scans'
+)
+"""
+
+# Number the lines read: a kept line at (0-based) position p of its file is line
+# p + 1 + the number of rejected lines before it. Rejected lines come back with a reason.
+NUMBER_LINES = """
+insert into lines
+with positioned as (
+    select source_file, rowid - min(rowid) over (partition by source_file) as position, line
+    from file_lines
+),
+rejects as (
+    select distinct scans.file_path as source_file, rejects.line as rejected_line,
+        rejects.error_type
+    from file_rejects as rejects
+    inner join file_reject_scans as scans using (scan_id, file_id)
+),
+ranked as (
+    -- kept_before: how many kept lines precede the rejected line
+    select source_file, rejected_line - row_number() over (
+            partition by source_file order by rejected_line
+        ) as kept_before,
+        row_number() over (partition by source_file order by rejected_line) as rejected_so_far
+    from rejects
+),
+steps as (
+    select source_file, kept_before, max(rejected_so_far) as rejected_before
+    from ranked group by all
+)
+select files.arrival_date, positioned.source_file,
+    positioned.position + 1 + coalesce(steps.rejected_before, 0), positioned.line, null
+from positioned
+inner join batch_files as files using (source_file)
+asof left join steps
+    on positioned.source_file = steps.source_file and steps.kept_before <= positioned.position
+where not regexp_full_match(positioned.line, '[ \\t]*')  -- blank lines are no records
+union all
+select files.arrival_date, rejects.source_file, rejected_line, null,
+    case when error_type = 'INVALID ENCODING' then 'line is not valid UTF-8'
+        else 'line cannot be read: ' || lower(error_type) end
+from rejects
+inner join batch_files as files using (source_file)
+qualify row_number() over (partition by rejects.source_file, rejected_line) = 1
+"""
+
+# The common case, no rejected line: a line at (0-based) position p is line p + 1.
+NUMBER_KEPT_LINES = """
+insert into lines
+select files.arrival_date, numbered.source_file, numbered.line_number, numbered.line, null
+from (
+    select source_file, rowid - min(rowid) over (partition by source_file) + 1 as line_number,
+        line
+    from file_lines
+) as numbered
+inner join batch_files as files using (source_file)
+where not regexp_full_match(numbered.line, '[ \\t]*')  -- blank lines are no records
+"""
+
+
+def _read_files(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
+    """Append every line of ``files`` to ``lines`` (one read for all of them)."""
+    for table in ("file_lines", "file_rejects", "file_reject_scans"):
+        con.execute(f"drop table if exists {table}")
+    con.execute(READ_FILES, {"files": files})
+    if con.execute("select count(*) from file_rejects").fetchall()[0][0]:
+        con.execute(NUMBER_LINES)
+    else:
+        con.execute(NUMBER_KEPT_LINES)
+
+
+def _read_lines(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
+    """Fill temp table ``lines`` with every line of ``files``.
 
     A line that is not UTF-8 or too long gets ``read_error``; a file that cannot be read at
-    all (truncated gzip, not gzip) becomes one line with ``line_number`` null.
+    all (truncated gzip, not gzip) becomes one line with ``line_number`` null. All files are
+    read in one call; only when that fails are they read one by one, to find the bad file.
     """
     con.execute(
         """
@@ -154,86 +241,31 @@ def _read_lines(con: duckdb.DuckDBPyConnection, channel: str, files: list[str]) 
         )
         """
     )
-    days = sorted({arrival_date_of(path) for path in files}, key=str)
-    step = max(1, -(-len(days) // PROGRESS_STEPS))
-    reported: set[date | None] = set()
+    con.execute(
+        """
+        create or replace temp table batch_files as
+        select unnest($files::varchar[]) as source_file, unnest($days::date[]) as arrival_date
+        """,
+        {"files": files, "days": [arrival_date_of(path) for path in files]},
+    )
+    if not files:
+        return
+    try:
+        _read_files(con, files)
+        return
+    except duckdb.Error:
+        con.execute("delete from lines")
     for path in files:
-        arrival = arrival_date_of(path)
-        position = days.index(arrival) + 1
-        if arrival not in reported and (position % step == 0 or position == len(days)):
-            progress.info(
-                "ingest: reading %s dt=%s (%d/%d days)", channel, arrival, position, len(days)
-            )
-        reported.add(arrival)
         try:
-            con.execute(
-                f"""
-                create or replace temp table file_lines as
-                select line from read_csv(
-                    ?, columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '',
-                    escape = '', header = false, auto_detect = false,
-                    strict_mode = false, max_line_size = {MAX_LINE_BYTES},
-                    store_rejects = true, rejects_table = 'file_rejects',
-                    rejects_scan = 'file_reject_scans'
-                )
-                """,
-                [path],
-            )
+            _read_files(con, [path])
         except duckdb.Error as error:
             if _is_empty_file(con, path):  # an empty .gz is empty, not broken
                 continue
             reason = "file cannot be read: " + str(error).splitlines()[0][:200]
-            con.execute("insert into lines values (?, ?, null, null, ?)", [arrival, path, reason])
-            continue
-        base, rejected = con.execute(
-            "select (select min(rowid) from file_lines), (select count(*) from file_rejects)"
-        ).fetchall()[0]
-        if not rejected:  # the common case: line k (0-based) is line k + 1
             con.execute(
-                """
-                insert into lines
-                select ?, ?, rowid - ? + 1, line, null
-                from file_lines
-                where line is not null and trim(line, ' ' || chr(9)) <> ''
-                """,
-                [arrival, path, base or 0],
+                "insert into lines values (?, ?, null, null, ?)",
+                [arrival_date_of(path), path, reason],
             )
-        else:
-            # Rejected lines (bad UTF-8, too long) are missing from file_lines; kept line k
-            # (0-based) is line k + 1 + the number of rejects that come before it.
-            con.execute(
-                """
-                insert into lines
-                with rejects as (
-                    select distinct line as rejected_line from file_rejects
-                ),
-                ranked as (
-                    select rejected_line, rejected_line - row_number() over (order by rejected_line)
-                        as kept_before
-                    from rejects
-                ),
-                kept as (
-                    -- rowids inside a transaction start at a large base: rebase them to 0
-                    select rowid - (select min(rowid) from file_lines) as position, line
-                    from file_lines
-                )
-                select ?, ?, position + 1 + (
-                        select count(*) from ranked where kept_before <= position
-                    ), line, null
-                from kept
-                where line is not null and trim(line, ' ' || chr(9)) <> ''
-                union all
-                select ?, ?, rejected_line,
-                    null,
-                    case when error_type = 'INVALID ENCODING' then 'line is not valid UTF-8'
-                         else 'line cannot be read: ' || lower(error_type) end
-                from file_rejects join rejects on rejected_line = file_rejects.line
-                qualify row_number() over (partition by rejected_line) = 1
-                """,
-                [arrival, path, arrival, path],
-            )
-        con.execute("drop table if exists file_rejects")
-        con.execute("drop table if exists file_reject_scans")
 
 
 # --------------------------------------------------------------------------- parsing
@@ -361,10 +393,12 @@ from classified
 """
 
 
-WHATSAPP_RECORDS = f"""
-create or replace temp table records as
+# WhatsApp bodies are classified in three steps, each a temp table, so that no body is
+# parsed twice: the lines, the changes of the good bodies, then every record.
+WHATSAPP_BODIES = f"""
+create or replace temp table bodies as
 with {PARSED_LINES},
-bodies as (
+checked as (
     select
         *,
         case when is_json then json_type(line) end as document_type,
@@ -380,39 +414,54 @@ bodies as (
                 then 'an entry has no list of changes'
         end as line_reason
     from parsed
-),
-good_bodies as (
+)
+select
+    arrival_date, source_file, line_number, line_reason,
+    case when line_reason is null then json_extract(line, '$.entry[*].changes[*]') end
+        as changes,
+    case when line_reason is not null and is_json and document_type = 'OBJECT' then json_object(
+        'object', {_SAFE.format(v="json_extract(line, '$.object')")},
+        'keys', json_keys(line)
+    ) end as record,
+    case when line_reason is not null and line is not null then sha256(line) end as raw_sha256,
+    case when line_reason is not null and line is not null then strlen(line) end as raw_bytes
+from checked
+"""
+
+WHATSAPP_CHANGES = """
+create or replace temp table change_parts as
+with changes as (
     select arrival_date, source_file, line_number,
-        json_extract(line, '$.entry[*].changes[*]') as changes
+        unnest(changes) as change, generate_subscripts(changes, 1) as change_index
     from bodies
     where line_reason is null
 ),
-changes as (
-    select arrival_date, source_file, line_number,
-        unnest(changes) as change, generate_subscripts(changes, 1) as change_index
-    from good_bodies
-),
-change_parts as (
-    select
-        arrival_date, source_file, line_number, change_index,
-        change ->> '$.field' as change_field,
-        change -> '$.value' as value,
-        case when json_type(change, '$.value.metadata.phone_number_id') = 'VARCHAR'
-            then change ->> '$.value.metadata.phone_number_id' end as phone_number_id,
-        case
-            when change_field is distinct from 'messages' then null
-            when json_type(change, '$.value') is distinct from 'OBJECT'
-                then 'value of a messages change is not an object'
-            when coalesce(json_type(change, '$.value.messages'), 'ARRAY') <> 'ARRAY'
-                then 'messages is not a list'
-        end as change_reason,
-        case when json_type(change, '$.value.messages') = 'ARRAY'
-            then json_extract(change, '$.value.messages[*]') else [] end as messages,
-        coalesce(json_array_length(change, '$.value.statuses'), 0)
-            + coalesce(json_array_length(change, '$.value.message_echoes'), 0) as other_items
+fields as (
+    select arrival_date, source_file, line_number, change_index, json_extract(change, [
+        '$.field', '$.value', '$.value.metadata.phone_number_id', '$.value.messages',
+        '$.value.statuses', '$.value.message_echoes'
+    ]) as f
     from changes
-),
-message_rows as (
+)
+select
+    arrival_date, source_file, line_number, change_index,
+    f[1] ->> '$' as change_field,
+    case when json_type(f[3]) = 'VARCHAR' then f[3] ->> '$' end as phone_number_id,
+    case
+        when change_field is distinct from 'messages' then null
+        when json_type(f[2]) is distinct from 'OBJECT'
+            then 'value of a messages change is not an object'
+        when coalesce(json_type(f[4]), 'ARRAY') <> 'ARRAY' then 'messages is not a list'
+    end as change_reason,
+    case when json_type(f[4]) = 'ARRAY' then json_extract(f[4], '$[*]') else [] end
+        as messages,
+    coalesce(json_array_length(f[5]), 0) + coalesce(json_array_length(f[6]), 0) as other_items
+from fields
+"""
+
+WHATSAPP_RECORDS = f"""
+create or replace temp table records as
+with message_rows as (
     select
         arrival_date, source_file, line_number, change_index, phone_number_id,
         unnest(messages) as message, generate_subscripts(messages, 1) as message_index
@@ -458,13 +507,7 @@ message_classified as (
 -- lines that did not parse into a webhook body: one quarantined record each
 select
     arrival_date, source_file, line_number, 0 as record_index, 1::bigint as record_count,
-    'quarantined' as outcome, line_reason as reason,
-    case when is_json and document_type = 'OBJECT' then json_object(
-        'object', {_SAFE.format(v="json_extract(line, '$.object')")},
-        'keys', json_keys(line)
-    ) end as record,
-    case when line is not null then sha256(line) end as raw_sha256,
-    case when line is not null then strlen(line) end as raw_bytes,
+    'quarantined' as outcome, line_reason as reason, record, raw_sha256, raw_bytes,
     null as assistant_id, null as user_id, null as message_id, null as message_type,
     null::timestamp as occurred_at
 from bodies
@@ -474,8 +517,8 @@ union all
 select
     arrival_date, source_file, line_number, 0, 1, 'skipped', null, null, null, null,
     null, null, null, null, null
-from good_bodies
-where len(changes) = 0
+from bodies
+where line_reason is null and len(changes) = 0
 union all
 -- changes that are not user messages (statuses, echoes, account and template events)
 select
@@ -512,6 +555,11 @@ select
     case when reason is null then occurred_at end
 from message_classified
 """
+
+CLASSIFY = {
+    "web": (WEB_RECORDS,),
+    "whatsapp": (WHATSAPP_BODIES, WHATSAPP_CHANGES, WHATSAPP_RECORDS),
+}
 
 
 # Pseudonymize the WhatsApp user key in place: the phone number never leaves this temp table.
@@ -672,24 +720,39 @@ def _audit(con: duckdb.DuckDBPyConnection, channel: str, files: list[str]) -> Ch
     return ChannelCounts(*row)
 
 
-def ingest(
-    con: duckdb.DuckDBPyConnection, landing: str, days: list[date], key: bytes
-) -> LoadSummary:
-    """Load (or reload) the given arrival days of both channels into ``raw``."""
-    ensure_raw_schema(con)
-    pads = hmac_pads(key)
-    pad_params = {"inner_pad": pads.inner_hex, "outer_pad": pads.outer_hex}
-    wanted = set(days)
-    files_of = {
-        channel: [
-            path for path in landing_files(con, landing, channel) if arrival_date_of(path) in wanted
-        ]
-        for channel in CHANNELS
-    }
+def _chunks(
+    con: duckdb.DuckDBPyConnection, days: list[date], files: list[str], budget: int
+) -> list[list[date]]:
+    """Split consecutive arrival days into chunks of about ``budget`` bytes of raw files."""
+    sizes = dict.fromkeys(days, 0)
+    if files:
+        for path, size in con.execute(
+            "select filename, size from read_blob(?)", [files]
+        ).fetchall():
+            sizes[arrival_date_of(path)] += size
+    chunks: list[list[date]] = [[]]
+    used = 0
+    for day in days:
+        if chunks[-1] and used + sizes[day] > budget:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(day)
+        used += sizes[day]
+    return chunks
+
+
+def _load_chunk(
+    con: duckdb.DuckDBPyConnection,
+    landing: str,
+    days: list[date],
+    files_of: dict[str, list[str]],
+    pad_params: dict[str, str],
+) -> dict[str, ChannelCounts]:
+    """Load some arrival days of both channels in one transaction."""
     # Read before the transaction: a file that cannot be read (truncated gzip) fails only its
     # own statement here, whereas inside a transaction it would abort the whole load.
     for channel in CHANNELS:
-        _read_lines(con, channel, files_of[channel])
+        _read_lines(con, files_of[channel])
         con.execute(f"drop table if exists lines_{channel}")
         con.execute(f"alter table lines rename to lines_{channel}")
     con.execute("begin transaction")
@@ -697,20 +760,61 @@ def ingest(
         load_assistants(con, landing)
         counts: dict[str, ChannelCounts] = {}
         for channel in CHANNELS:
-            files = files_of[channel]
             con.execute(f"alter table lines_{channel} rename to lines")
-            con.execute(WEB_RECORDS if channel == "web" else WHATSAPP_RECORDS)
+            for statement in CLASSIFY[channel]:
+                con.execute(statement)
             if channel == "web":
                 con.execute(WEB_ERASED, pad_params)
             else:
                 con.execute(WHATSAPP_PSEUDONYMIZE, pad_params)
                 con.execute(WHATSAPP_ERASED)
-            _write(con, channel, sorted(wanted))
-            counts[channel] = _audit(con, channel, files)
+            _write(con, channel, days)
+            counts[channel] = _audit(con, channel, files_of[channel])
             con.execute("drop table if exists lines")
-        con.execute("drop table if exists records")
+        for table in ("records", "bodies", "change_parts"):
+            con.execute(f"drop table if exists {table}")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return LoadSummary(sorted(wanted), counts)
+    return counts
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    landing: str,
+    days: list[date],
+    key: bytes,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> LoadSummary:
+    """Load (or reload) the given arrival days of both channels into ``raw``.
+
+    Long ranges are loaded in chunks of consecutive days (about ``chunk_bytes`` of raw
+    files each, one transaction per chunk), so that memory does not grow with the range.
+    """
+    ensure_raw_schema(con)
+    pads = hmac_pads(key)
+    pad_params = {"inner_pad": pads.inner_hex, "outer_pad": pads.outer_hex}
+    wanted = sorted(set(days))
+    files_of = {
+        channel: [
+            path for path in landing_files(con, landing, channel) if arrival_date_of(path) in wanted
+        ]
+        for channel in CHANNELS
+    }
+    chunks = _chunks(con, wanted, files_of["web"] + files_of["whatsapp"], chunk_bytes)
+    step = max(1, -(-len(chunks) // PROGRESS_STEPS))
+    totals = dict.fromkeys(CHANNELS, ChannelCounts())
+    for number, chunk in enumerate(chunks, start=1):
+        if len(chunks) > 1 and (number % step == 0 or number == len(chunks)):
+            progress.info(
+                "ingest: dt=%s to dt=%s (chunk %d of %d)", chunk[0], chunk[-1], number, len(chunks)
+            )
+        in_chunk = set(chunk)
+        chunk_files = {
+            channel: [path for path in files if arrival_date_of(path) in in_chunk]
+            for channel, files in files_of.items()
+        }
+        counts = _load_chunk(con, landing, chunk, chunk_files, pad_params)
+        totals = {channel: totals[channel] + counts[channel] for channel in CHANNELS}
+    return LoadSummary(wanted, totals)
