@@ -1,7 +1,8 @@
 """Erase one person on request (GDPR art. 17), for good.
 
-The person's interactions are deleted from raw, their sessions from the intermediate
-table, and the marts are rebuilt with dbt, so no table and no derived number keeps them.
+The person's interactions are deleted from raw and the person is queued in
+raw.pending_users; dbt then rebuilds the sessions and every mart for the queued users, which
+deletes the person's rows, so no table and no derived number keeps them.
 The erasure itself is remembered as a keyed pseudonym (never the raw id), and ingest
 skips that person's interactions in every later load, including re-loads of old files.
 """
@@ -75,9 +76,12 @@ def forget(
                     "where channel = ? and user_id = ?",
                     [channel, user_id],
                 ).fetchall()[0][0]
+                # Queue the person for the incremental models: dbt deletes their sessions,
+                # user-days, months and customer row, and rebuilds nothing for them.
                 con.execute(
-                    "delete from intermediate.int_sessions where channel = ? and user_id = ?",
-                    [channel, user_id],
+                    "insert into raw.pending_users select distinct assistant_id, ?, user_id "
+                    "from intermediate.int_sessions where channel = ? and user_id = ?",
+                    [channel, channel, user_id],
                 )
             con.execute("commit")
         if has_sessions:
@@ -86,10 +90,20 @@ def forget(
 
 
 def rebuild_marts(warehouse: Path) -> None:
-    """Rebuild every model downstream of the sessions (the marts hold whole-history tables)."""
+    """Rebuild the sessions and every model downstream for the users in raw.pending_users."""
     dbt = Path(sys.executable).with_name("dbt")
     completed = subprocess.run(
-        [str(dbt), "build", "--select", "int_sessions+", "--exclude", "int_sessions", "--quiet"],
+        [
+            str(dbt),
+            "build",
+            "--select",
+            "int_sessions+",
+            "--exclude-resource-type",
+            "unit_test",
+            "--vars",
+            "{test_scope: pending}",
+            "--quiet",
+        ],
         cwd=settings.DBT_PROJECT_DIR,
         env={
             **os.environ,
@@ -101,3 +115,5 @@ def rebuild_marts(warehouse: Path) -> None:
     )
     if completed.returncode != 0:
         raise RuntimeError("dbt build after the erasure failed: run `chatwh run` to rebuild")
+    with connect(warehouse) as con:  # every queued user was rebuilt
+        con.execute("delete from raw.pending_users")

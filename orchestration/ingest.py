@@ -119,6 +119,24 @@ def assistants_source(landing: str) -> Path:
     return candidate if "://" not in landing and candidate.is_file() else SEED_ASSISTANTS
 
 
+# An assistant whose time zone changed (or that left the list): the local dates of all of
+# its users' sessions change, so every one of them is queued for the incremental models.
+QUEUE_MOVED_ASSISTANTS = """
+insert into raw.pending_users
+with moved as (
+    select known.assistant_id
+    from raw.assistants as known
+    left join incoming_assistants as incoming using (assistant_id)
+    where incoming.timezone is distinct from known.timezone
+)
+select distinct assistant_id, 'web', anonymous_id from raw.web_events
+where assistant_id in (select assistant_id from moved)
+union all
+select distinct assistant_id, 'whatsapp', user_id from raw.whatsapp_messages
+where assistant_id in (select assistant_id from moved)
+"""
+
+
 def load_assistants(con: duckdb.DuckDBPyConnection, landing: str) -> Path:
     """Replace ``raw.assistants`` with the current list of assistants."""
     source = assistants_source(landing)
@@ -130,9 +148,12 @@ def load_assistants(con: duckdb.DuckDBPyConnection, landing: str) -> Path:
         rows = [
             tuple((row[name] or "").strip() or None for name in ASSISTANT_COLUMNS) for row in reader
         ]
-    con.execute("delete from raw.assistants")
+    con.execute("create or replace temp table incoming_assistants as from raw.assistants limit 0")
     if rows:
-        con.executemany("insert into raw.assistants values (?, ?, ?, ?)", rows)
+        con.executemany("insert into incoming_assistants values (?, ?, ?, ?)", rows)
+    con.execute(QUEUE_MOVED_ASSISTANTS)
+    con.execute("delete from raw.assistants")
+    con.execute("insert into raw.assistants from incoming_assistants")
     return source
 
 

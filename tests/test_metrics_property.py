@@ -337,16 +337,14 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> CompiledProject:
     return CompiledProject(warehouse, table_models, hook_sql)
 
 
-def load_raw(
-    con: duckdb.DuckDBPyConnection, interactions: list[Interaction], copies: list[int]
-) -> None:
-    """Raw rows as ingest writes them (users taken as they are); `copies[i]` extra
-    deliveries of interaction i under later arrival days (staging removes them)."""
+def load_raw(con: duckdb.DuckDBPyConnection, interactions: list[Interaction]) -> None:
+    """Raw rows as ingest writes them: users taken as they are, each interaction once (ingest
+    de-duplicates redeliveries before raw; tests/test_ingest.py checks that)."""
     con.execute("delete from raw.web_events")
     con.execute("delete from raw.whatsapp_messages")
     web, whatsapp = [], []
     whatsapp_keys: set[tuple[str, str, datetime]] = set()
-    for number, (interaction, extra) in enumerate(zip(interactions, copies, strict=True)):
+    for number, interaction in enumerate(interactions):
         at = naive_utc(interaction.at)
         # WhatsApp ids repeat across different messages (the key is id, user and timestamp),
         # as in the real fixtures; a repeated key would be a re-delivery, so avoid it here.
@@ -354,37 +352,36 @@ def load_raw(
         if (message_id, interaction.user, at) in whatsapp_keys:
             message_id = f"wamid.n{number}"
         whatsapp_keys.add((message_id, interaction.user, at))
-        for copy in range(1 + extra):
-            arrival = utc_day(interaction) + timedelta(days=copy)
-            if interaction.channel == "web":
-                web.append(
-                    (
-                        f"m{number}",
-                        interaction.assistant_id,
-                        interaction.user,
-                        "Chat Message Sent",
-                        at,
-                        arrival,
-                        f"f{copy}",
-                        number,
-                        at,
-                    )
+        arrival = utc_day(interaction)
+        if interaction.channel == "web":
+            web.append(
+                (
+                    f"m{number}",
+                    interaction.assistant_id,
+                    interaction.user,
+                    "Chat Message Sent",
+                    at,
+                    arrival,
+                    "f0",
+                    number,
+                    at,
                 )
-            else:
-                whatsapp.append(
-                    (
-                        message_id,
-                        interaction.assistant_id,
-                        interaction.user,
-                        "text",
-                        at,
-                        arrival,
-                        f"f{copy}",
-                        number,
-                        0,
-                        at,
-                    )
+            )
+        else:
+            whatsapp.append(
+                (
+                    message_id,
+                    interaction.assistant_id,
+                    interaction.user,
+                    "text",
+                    at,
+                    arrival,
+                    "f0",
+                    number,
+                    0,
+                    at,
                 )
+            )
     if web:
         con.executemany("insert into raw.web_events values (?, ?, ?, ?, ?, ?, ?, ?, ?)", web)
     if whatsapp:
@@ -404,17 +401,14 @@ COMPILED_DAYS = 200
 
 
 @st.composite
-def compiled_cases(draw: st.DrawFn) -> tuple[list[Interaction], list[int], Question]:
+def compiled_cases(draw: st.DrawFn) -> tuple[list[Interaction], Question]:
     groups = draw(
         st.lists(
             bursts(COMPILED_START, COMPILED_DAYS, tuple(sorted(ZONES))), min_size=1, max_size=12
         )
     )
     interactions = [interaction for group in groups for interaction in group]
-    copies = draw(
-        st.lists(st.integers(0, 2), min_size=len(interactions), max_size=len(interactions))
-    )
-    return interactions, copies, draw(questions(COMPILED_START, COMPILED_DAYS))
+    return interactions, draw(questions(COMPILED_START, COMPILED_DAYS))
 
 
 def test_compiled_models_match_reference(compiled: CompiledProject, tmp_path: Path) -> None:
@@ -431,9 +425,9 @@ def test_compiled_models_match_reference(compiled: CompiledProject, tmp_path: Pa
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         )
         @given(case=compiled_cases())
-        def check(case: tuple[list[Interaction], list[int], Question]) -> None:
-            interactions, copies, question = case
-            load_raw(con, interactions, copies)
+        def check(case: tuple[list[Interaction], Question]) -> None:
+            interactions, question = case
+            load_raw(con, interactions)
             rebuild(con, compiled)
             sessions = sessionize(interactions, ZONES)
             check_warehouse(con, sessions, question, user_of=lambda channel, user: user)

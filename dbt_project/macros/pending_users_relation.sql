@@ -7,3 +7,27 @@
     -#}
     raw.pending_users
 {%- endmacro %}
+
+
+{% macro is_pending_user(alias) -%}
+    {#- True for the rows (of the relation aliased `alias`) of a user in raw.pending_users. -#}
+    exists (
+        select 1 from {{ pending_users_relation() }} as pending
+        where
+            pending.assistant_id = {{ alias }}.assistant_id
+            and pending.channel = {{ alias }}.channel
+            and pending.user_id = {{ alias }}.user_id
+    )
+{%- endmacro %}
+
+
+{% macro delete_pending_users(relation) -%}
+    {#-
+        Pre-hook of the models that are incremental by user: before the pending users' rows
+        are rebuilt from their whole history, their old rows go.
+    -#}
+    {% if is_incremental() %}
+        delete from {{ relation }} as kept
+        where {{ is_pending_user('kept') }}
+    {% endif %}
+{%- endmacro %}

@@ -16,7 +16,7 @@ unioned as (
 
     select
         assistant_id,
-        'web' as channel,
+        channel,
         user_id,
         interaction_id,
         occurred_at,
@@ -27,7 +27,7 @@ unioned as (
 
     select
         assistant_id,
-        'whatsapp' as channel,
+        channel,
         user_id,
         interaction_id,
         occurred_at,

@@ -12,17 +12,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="
-            {% if is_incremental() %}
-            delete from {{ this }} as sessions
-            where exists (
-                select 1 from {{ pending_users_relation() }} as pending
-                where pending.assistant_id = sessions.assistant_id
-                    and pending.channel = sessions.channel
-                    and pending.user_id = sessions.user_id
-            )
-            {% endif %}
-        ",
+        pre_hook="{{ delete_pending_users(this) }}",
     )
 }}
 
@@ -39,14 +29,7 @@ interactions_to_sessionize as (
     select interactions.*
     from interactions
     {% if is_incremental() %}
-        where exists (
-            select 1
-            from {{ pending_users_relation() }} as pending
-            where
-                pending.assistant_id = interactions.assistant_id
-                and pending.channel = interactions.channel
-                and pending.user_id = interactions.user_id
-        )
+        where {{ is_pending_user('interactions') }}
     {% endif %}
 
 ),

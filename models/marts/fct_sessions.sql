@@ -1,12 +1,27 @@
 {#-
     One row per session with its local date and its place in the user's history. The dates
     of the next and next-but-one sessions feed `session_chains_daily`.
+
+    Incremental by user, like `int_sessions`: a nightly run deletes and rebuilds the rows
+    of the users in raw.pending_users only. (A change of an assistant's time zone queues all
+    of its users, since their local dates change.)
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_pending_users(this) }}",
+    )
+}}
+
 with
 
 sessions as (
 
-    select * from {{ ref('int_sessions') }}
+    select * from {{ ref('int_sessions') }} as sessions
+    {% if is_incremental() %}
+        where {{ is_pending_user('sessions') }}
+    {% endif %}
 
 ),
 

@@ -1,8 +1,25 @@
+{#-
+    One row per user and local day with sessions.
+
+    Incremental by user, like `int_sessions`: a nightly run deletes and rebuilds the rows
+    of the users in raw.pending_users only.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_pending_users(this) }}",
+    )
+}}
+
 with
 
 sessions as (
 
-    select * from {{ ref('fct_sessions') }}
+    select * from {{ ref('fct_sessions') }} as sessions
+    {% if is_incremental() %}
+        where {{ is_pending_user('sessions') }}
+    {% endif %}
 
 ),
 

@@ -1,3 +1,8 @@
+{#-
+    Renaming and typing only. The raw table already holds each interaction once: ingest
+    de-duplicates every load against the whole history (and within the load), keeping the
+    first delivery, so no window over the history is needed here.
+-#}
 with
 
 source as (
@@ -6,32 +11,16 @@ source as (
 
 ),
 
-deduplicated as (
-
-    select
-        message_id as interaction_id,
-        assistant_id,
-        anonymous_id as user_id,
-        occurred_at,
-        arrival_date,
-        row_number() over (
-            partition by message_id
-            order by arrival_date, source_file, line_number
-        ) as occurrence
-    from source
-
-),
-
 final as (
 
     select
-        interaction_id,
+        message_id as interaction_id,
+        'web' as channel,
         assistant_id,
-        user_id,
+        anonymous_id as user_id,
         occurred_at,
         arrival_date
-    from deduplicated
-    where occurrence = 1
+    from source
 
 )
 

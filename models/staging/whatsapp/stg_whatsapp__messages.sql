@@ -1,3 +1,8 @@
+{#-
+    Renaming and typing only. The raw table already holds each interaction once: ingest
+    de-duplicates every load against the whole history (and within the load) on message id,
+    user and timestamp, keeping the first delivery.
+-#}
 with
 
 source as (
@@ -6,34 +11,17 @@ source as (
 
 ),
 
-deduplicated as (
-
-    select
-        message_id as interaction_id,
-        assistant_id,
-        user_id,
-        message_type,
-        occurred_at,
-        arrival_date,
-        row_number() over (
-            partition by message_id, user_id, occurred_at
-            order by arrival_date, source_file, line_number, record_index
-        ) as occurrence
-    from source
-
-),
-
 final as (
 
     select
-        interaction_id,
+        message_id as interaction_id,
+        'whatsapp' as channel,
         assistant_id,
         user_id,
         message_type,
         occurred_at,
         arrival_date
-    from deduplicated
-    where occurrence = 1
+    from source
 
 )
 
