@@ -326,8 +326,8 @@ with {PARSED_LINES},
 fields as (
     select
         *,
-        case when is_json then json_type(line) end as document_type,
-        case when is_json and json_type(line) = 'OBJECT' then json_extract(line, [
+        -- one parse per line; paths of a document that is no object come back null
+        case when is_json then json_extract(line, [
             '$.type', '$.event', '$.messageId', '$.anonymousId', '$.timestamp',
             '$.properties.assistant_id'
         ]) end as f
@@ -335,7 +335,7 @@ fields as (
 ),
 named as (
     select
-        arrival_date, source_file, line_number, line, read_error, is_json, document_type,
+        arrival_date, source_file, line_number, line, read_error, is_json,
         f[1] as type_value, f[2] as event_value, f[3] as message_value,
         f[4] as anonymous_value, f[5] as timestamp_value, f[6] as assistant_value
     from fields
@@ -366,7 +366,9 @@ classified as (
         case
             when read_error is not null then read_error
             when not is_json then 'not valid JSON'
-            when document_type <> 'OBJECT' then 'not a JSON object'
+            -- (nested cases: the document is parsed again only for the lines that fail)
+            when case when type_value is null then json_type(line) <> 'OBJECT' end
+                then 'not a JSON object'
             when not {_text_ok("type_value")} then 'missing or non-text field: type'
             when event_type <> 'track' then null
             when not {_text_ok("event_value")} then 'missing or non-text field: event'
@@ -395,14 +397,15 @@ select
         else 'skipped'
     end as outcome,
     reason,
-    case when reason is not null and is_json and document_type = 'OBJECT' then json_object(
+    case when reason is not null and is_json then case when json_type(line) = 'OBJECT'
+        then json_object(
         'type', {_SAFE.format(v="type_value")},
         'event', {_SAFE.format(v="event_value")},
         'messageId', {_SAFE.format(v="message_value")},
         'anonymousId', {_SAFE.format(v="anonymous_value")},
         'timestamp', {_SAFE.format(v="timestamp_value")},
         'assistant_id', {_SAFE.format(v="assistant_value")}
-    ) end as record,
+    ) end end as record,
     case when reason is not null and line is not null then sha256(line) end as raw_sha256,
     case when reason is not null and line is not null then strlen(line) end as raw_bytes,
     case when reason is null then assistant_id end as assistant_id,
@@ -419,31 +422,36 @@ from classified
 WHATSAPP_BODIES = f"""
 create or replace temp table bodies as
 with {PARSED_LINES},
+fields as (
+    -- one parse of the whole body; paths of a document that is no object come back null
+    select *, case when is_json then json_extract(line, ['$.object', '$.entry']) end as f
+    from parsed
+),
 checked as (
     select
         *,
-        case when is_json then json_type(line) end as document_type,
         case
             when read_error is not null then read_error
             when not is_json then 'not valid JSON'
-            when json_type(line) <> 'OBJECT' then 'not a JSON object'
-            when coalesce(line ->> '$.object', '') <> 'whatsapp_business_account'
-                then 'not a WhatsApp webhook body (object is not whatsapp_business_account)'
-            when coalesce(json_type(line, '$.entry'), '') <> 'ARRAY' then 'entry is not a list'
-            when len(list_filter(json_extract(line, '$.entry[*]'),
+            when coalesce(f[1] ->> '$', '') <> 'whatsapp_business_account' then case
+                when json_type(line) <> 'OBJECT' then 'not a JSON object'
+                else 'not a WhatsApp webhook body (object is not whatsapp_business_account)'
+            end
+            when coalesce(json_type(f[2]), '') <> 'ARRAY' then 'entry is not a list'
+            when len(list_filter(json_extract(f[2], '$[*]'),
                 lambda e: coalesce(json_type(e, '$.changes'), '') <> 'ARRAY')) > 0
                 then 'an entry has no list of changes'
         end as line_reason
-    from parsed
+    from fields
 )
 select
     arrival_date, source_file, line_number, line_reason,
-    case when line_reason is null then json_extract(line, '$.entry[*].changes[*]') end
-        as changes,
-    case when line_reason is not null and is_json and document_type = 'OBJECT' then json_object(
-        'object', {_SAFE.format(v="json_extract(line, '$.object')")},
-        'keys', json_keys(line)
-    ) end as record,
+    case when line_reason is null then json_extract(f[2], '$[*].changes[*]') end as changes,
+    case when line_reason is not null and is_json then case when json_type(line) = 'OBJECT'
+        then json_object(
+            'object', {_SAFE.format(v="f[1]")},
+            'keys', json_keys(line)
+        ) end end as record,
     case when line_reason is not null and line is not null then sha256(line) end as raw_sha256,
     case when line_reason is not null and line is not null then strlen(line) end as raw_bytes
 from checked

@@ -12,6 +12,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
+        on_schema_change='fail',
         pre_hook="{{ delete_pending_users(this) }}",
     )
 }}
