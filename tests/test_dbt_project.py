@@ -58,7 +58,9 @@ UNIT_TESTED_MODELS = (
 )
 
 
-def run_dbt(*args: str, target: Path, warehouse: Path) -> subprocess.CompletedProcess[str]:
+def run_dbt(
+    *args: str, target: Path, warehouse: Path, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """The real dbt CLI in the project folder, with its own target and log folders."""
     env = {
         **os.environ,
@@ -76,7 +78,7 @@ def run_dbt(*args: str, target: Path, warehouse: Path) -> subprocess.CompletedPr
         text=True,
         timeout=900,
     )
-    if completed.returncode != 0:
+    if check and completed.returncode != 0:
         raise AssertionError(
             f"dbt {' '.join(args)} exited {completed.returncode}\n"
             f"stdout:\n{completed.stdout[-20000:]}\nstderr:\n{completed.stderr[-5000:]}"
@@ -242,7 +244,7 @@ def test_dbt_build_passes_every_model_data_test_and_unit_test(built: dict[str, A
     assert not failed
     assert statuses["model"]["success"] == len(EXPECTED_MODELS)
     assert statuses["unit_test"]["pass"] >= 10
-    assert statuses["test"]["pass"] >= 100
+    assert statuses["test"]["pass"] >= 70
 
 
 @pytest.mark.xdist_group("simulated")
@@ -292,3 +294,56 @@ def test_sessions_view_agrees_with_a_count_of_sessions(built: dict[str, Any]) ->
                     [assistant_id, from_date, to_date],
                 ).fetchone()
                 assert got == expected, (assistant_id, from_date, to_date)
+
+
+def test_table_models_enforce_their_contracts(manifest: dict[str, Any]) -> None:
+    """Not-null is a constraint of the tables (checked as rows are written), not a test."""
+    for name, node in nodes(manifest, "model").items():
+        if node["config"]["materialized"] not in ("table", "incremental"):
+            continue
+        assert node["config"]["contract"]["enforced"], name
+        for column in ("assistant_id",):
+            constraints = node["columns"][column]["constraints"]
+            assert {"type": "not_null"} in [{"type": c["type"]} for c in constraints], name
+        for column, spec in node["columns"].items():
+            assert spec["data_type"], f"{name}.{column} has no data_type"
+
+
+@pytest.mark.xdist_group("simulated")
+def test_pending_test_scope_reads_only_the_rows_of_pending_users(
+    built: dict[str, Any], tmp_path: Path
+) -> None:
+    """`test_scope: pending` (the nightly run) tests the pending users' rows, and only them."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        user = con.execute(
+            "select assistant_id, channel, user_id from intermediate.int_sessions limit 1"
+        ).fetchall()[0]
+        # a broken row: one of the user's sessions twice (session_id must be unique)
+        con.execute(
+            "insert into intermediate.int_sessions select * from intermediate.int_sessions "
+            "where assistant_id = ? and channel = ? and user_id = ? limit 1",
+            list(user),
+        )
+        con.execute("delete from raw.pending_users")
+
+    def test_sessions(*extra: str) -> subprocess.CompletedProcess[str]:
+        return run_dbt(
+            "test",
+            "--select",
+            "int_sessions",
+            *extra,
+            target=tmp_path / "target",
+            warehouse=warehouse,
+            check=False,
+        )
+
+    pending = ("--vars", "{test_scope: pending}")
+    assert test_sessions(*pending).returncode == 0  # the broken user is not pending
+    whole = test_sessions()
+    assert whole.returncode != 0 and "unique_int_sessions_session_id" in whole.stdout
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into raw.pending_users values (?, ?, ?)", list(user))
+    scoped = test_sessions(*pending)
+    assert scoped.returncode != 0 and "unique_int_sessions_session_id" in scoped.stdout

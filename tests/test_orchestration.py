@@ -520,3 +520,38 @@ def test_a_failing_blocking_check_fails_the_run_with_one_line(
         marts = instance.fetch_materializations(dg.AssetKey(["marts", "customers"]), limit=10)
         assert marts.records == []
     assert query(deployment.warehouse, "select * from marts.customers order by all") == customers
+
+
+def _copy_deployment(source: Deployment, root: Path) -> Deployment:
+    """A new deployment (own Dagster home) with a copy of the landing zone and warehouse."""
+    copy = make_deployment(root)
+    shutil.copytree(source.landing, copy.landing)
+    for suffix in ("", ".wal"):
+        path = source.warehouse.with_name(source.warehouse.name + suffix)
+        if path.exists():
+            shutil.copyfile(path, copy.warehouse.with_name(copy.warehouse.name + suffix))
+    return copy
+
+
+def test_a_time_zone_change_rebuilds_the_assistants_users_like_a_full_run(
+    late_world: LateWorld, tmp_path: Path
+):
+    """Local dates follow the assistant's time zone: when it changes, the nightly run
+    rebuilds every user of that assistant, and the marts equal those of a fresh full run."""
+    nightly = _copy_deployment(late_world.reference, tmp_path / "nightly")
+    assistants = nightly.landing / "assistants.csv"
+    text = assistants.read_text(encoding="utf-8")
+    assert ",Europe/Madrid," in text
+    assistants.write_text(text.replace(",Europe/Madrid,", ",Pacific/Kiritimati,"), "utf-8")
+    nightly.run("--date", late_world.days[-1].isoformat())
+
+    fresh = make_deployment(tmp_path / "fresh")
+    shutil.copytree(nightly.landing, fresh.landing)
+    fresh.run("--from", late_world.days[0].isoformat(), "--to", late_world.days[-1].isoformat())
+
+    marts = (*COMPARED_MARTS, "marts.fct_sessions")
+    assert marts_differences(nightly.warehouse, fresh.warehouse, marts) == {}
+    # the change mattered: at UTC+14 instead of UTC+1 some sessions fall on another day
+    assert "marts.fct_sessions" in marts_differences(
+        nightly.warehouse, late_world.reference.warehouse, marts
+    )
