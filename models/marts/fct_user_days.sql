@@ -15,11 +15,18 @@
 
 with
 
+all_sessions as (
+
+    select * from {{ ref('fct_sessions') }}
+
+),
+
 sessions as (
 
-    select * from {{ ref('fct_sessions') }} as sessions
+    select all_sessions.*
+    from all_sessions
     {% if is_incremental() %}
-        where {{ is_pending_user('sessions') }}
+        where {{ is_pending_user('all_sessions') }}
     {% endif %}
 
 ),
