@@ -4,19 +4,10 @@
 
     Incremental by user: a nightly run re-sessionizes, from their whole history, only the
     users listed in raw.pending_users (users with new, re-loaded or erased interactions), after
-    deleting their old sessions. A late interaction can merge two sessions or start one
-    before the others; rebuilding the user's whole history makes the result equal to a full
-    rebuild whatever the order of arrival.
+    deleting their old sessions (configured in dbt_project.yml). A late interaction can
+    merge two sessions or start one before the others; rebuilding the user's whole history
+    makes the result equal to a full rebuild whatever the order of arrival.
 -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ delete_pending_users(this) }}",
-    )
-}}
-
 with
 
 interactions as (

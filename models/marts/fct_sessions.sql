@@ -2,19 +2,10 @@
     One row per session with its local date and its place in the user's history. The dates
     of the next and next-but-one sessions feed `session_chains_daily`.
 
-    Incremental by user, like `int_sessions`: a nightly run deletes and rebuilds the rows
-    of the users in raw.pending_users only. (A change of an assistant's time zone queues all
-    of its users, since their local dates change.)
+    Incremental by user (configured in dbt_project.yml), like `int_sessions`: a nightly
+    run deletes and rebuilds the rows of the users in raw.pending_users only. (A change of
+    an assistant's time zone queues all of its users, since their local dates change.)
 -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ delete_pending_users(this) }}",
-    )
-}}
-
 with
 
 all_sessions as (

@@ -1,18 +1,9 @@
 {#-
     One row per user and local day with sessions.
 
-    Incremental by user, like `int_sessions`: a nightly run deletes and rebuilds the rows
-    of the users in raw.pending_users only.
+    Incremental by user (configured in dbt_project.yml), like `int_sessions`: a nightly
+    run deletes and rebuilds the rows of the users in raw.pending_users only.
 -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ delete_pending_users(this) }}",
-    )
-}}
-
 with
 
 all_sessions as (
