@@ -7,6 +7,7 @@ several MB are generated here; a hypothesis fuzz test mixes random lines with go
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
@@ -363,3 +364,34 @@ def test_fuzzed_web_lines_never_break_ingest(drawn: list[bytes | None]) -> None:
 @given(drawn=fuzz_lines("whatsapp"))
 def test_fuzzed_whatsapp_bodies_never_break_ingest(drawn: list[bytes | None]) -> None:
     check_fuzzed_file("whatsapp", drawn)
+
+
+def test_line_numbers_stay_exact_across_files_read_in_one_call(
+    con: duckdb.DuckDBPyConnection, landing: Path
+) -> None:
+    """A day's files are read in one call; rejected lines in some files must not shift the
+    line numbers of the others (or of their own later lines)."""
+    bad_every = {"a.jsonl": 7, "b.jsonl": None, "c.jsonl.gz": 5, "d.jsonl": 3}
+    expected_bad: dict[str, list[int]] = {}
+    for name, every in bad_every.items():
+        lines = [
+            b"\xff not utf-8" if every and number % every == 0 else
+            encode(web_event(f"{name}-{number}"))
+            for number in range(1, 60)
+        ]  # fmt: skip
+        folder = landing / "web" / f"dt={DAY.isoformat()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        data = b"".join(line + b"\n" for line in lines)
+        (folder / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+        expected_bad[name] = [n for n in range(1, 60) if every and n % every == 0]
+    load(con, landing, DAY)
+
+    assert rows(
+        con,
+        "select count(*) filter (where message_id <> regexp_extract(source_file, '[^/]*$') "
+        "|| '-' || line_number), count(distinct source_file) from raw.web_events",
+    ) == [(0, 4)]
+    folder = landing / "web" / f"dt={DAY.isoformat()}"
+    for name, bad in expected_bad.items():
+        assert sorted(quarantine_of(con, folder / name)) == bad, name
+    assert_counts_add_up(con)
