@@ -104,7 +104,7 @@ def _manifest():
     manifest=_manifest(),
     project=dbt_project(),
     # dbt's data tests still run inside `dbt build` (an error fails the run); they are not
-    # mirrored as 130-odd Dagster asset checks, each of which costs instance events per run.
+    # mirrored as 80-odd Dagster asset checks, each of which costs instance events per run.
     dagster_dbt_translator=ChatWarehouseTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=False)
     ),
@@ -115,8 +115,9 @@ def chat_warehouse_dbt(
 ):
     """``dbt build`` once per run, whatever the number of days, then empty raw.pending_users.
 
-    The models are not partitioned: they hold the whole history. The incremental
-    ``int_sessions`` re-sessionizes only the users that ingest queued in raw.pending_users.
+    The models are not partitioned: they hold the whole history. The models that are
+    incremental by user (``int_sessions`` and the per-user marts) rebuild only the users
+    that ingest queued in raw.pending_users.
     """
     # dbt's unit tests check the models' logic, not the data: they run with the test suite
     # (tests/test_dbt_project.py), not every night.
@@ -131,7 +132,7 @@ def chat_warehouse_dbt(
     )
     for event in invocation.stream():
         if isinstance(event, dg.AssetObservation):
-            # One per passed data test: 130-odd instance events (about 15 ms each in SQLite)
+            # One per passed data test: 80-odd instance events (about 15 ms each in SQLite)
             # saying what dbt's run_results.json says. A failed test fails the run anyway.
             continue
         if isinstance(event, dg.Output):
