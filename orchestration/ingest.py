@@ -167,27 +167,49 @@ def _is_empty_file(con: duckdb.DuckDBPyConnection, path: str) -> bool:
         return False
 
 
+# The CSV reader needs a column delimiter; a line is cut at it. These four control
+# characters in a row never occur in JSON lines (JSON forbids raw control characters), and
+# a line holding fewer of them is read whole (and quarantined: it is no JSON). With the
+# single character 0x1F, a line holding just that character read as blank and was dropped.
+LINE_DELIMITER = "chr(31) || chr(30) || chr(29) || chr(28)"
+
 # Every line of the given files, with its file; a line that is not UTF-8 or too long lands
 # in the rejects tables instead. Insertion order is preserved, so within one file the rowid
 # order is the line order.
 READ_FILES = f"""
 create or replace temp table file_lines as
 select filename as source_file, line from read_csv(
-    $files, columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '', escape = '',
+    $files, columns = {{'line': 'VARCHAR'}}, delim = {LINE_DELIMITER}, quote = '', escape = '',
     header = false, auto_detect = false, strict_mode = false,
     max_line_size = {MAX_LINE_BYTES}, filename = true,
     store_rejects = true, rejects_table = 'file_rejects', rejects_scan = 'file_reject_scans'
 )
 """
 
-# Number the lines read: a kept line at (0-based) position p of its file is line
-# p + 1 + the number of rejected lines before it. Rejected lines come back with a reason.
-NUMBER_LINES = """
-insert into lines
-with positioned as (
+# Where a kept line sits in its file (0-based, rejected lines left out): file_lines keeps
+# the insertion order, so each file's rows are consecutive rowids in line order.
+_POSITIONED = """
     select source_file, rowid - min(rowid) over (partition by source_file) as position, line
     from file_lines
-),
+"""
+_NOT_BLANK = "not regexp_full_match(positioned.line, '[ \\t]*')"  # blank lines are no records
+
+# The common case, no rejected line: the line at position p is line p + 1.
+NUMBER_KEPT_LINES = f"""
+insert into lines
+select files.arrival_date, positioned.source_file, positioned.position + 1, positioned.line,
+    null
+from ({_POSITIONED}) as positioned
+inner join batch_files as files using (source_file)
+where {_NOT_BLANK}
+"""
+
+# With rejected lines (0.6 s more per million lines, so only then): the kept line at
+# position p is line p + 1 + the number of rejected lines before it. Rejected lines come
+# back with a reason.
+NUMBER_LINES = f"""
+insert into lines
+with positioned as ({_POSITIONED}),
 rejects as (
     select distinct scans.file_path as source_file, rejects.line as rejected_line,
         rejects.error_type
@@ -195,15 +217,14 @@ rejects as (
     inner join file_reject_scans as scans using (scan_id, file_id)
 ),
 ranked as (
-    -- kept_before: how many kept lines precede the rejected line
-    select source_file, rejected_line - row_number() over (
-            partition by source_file order by rejected_line
-        ) as kept_before,
+    select source_file, rejected_line,
         row_number() over (partition by source_file order by rejected_line) as rejected_so_far
     from rejects
 ),
 steps as (
-    select source_file, kept_before, max(rejected_so_far) as rejected_before
+    -- after kept_before kept lines, rejected_before lines have been rejected
+    select source_file, rejected_line - rejected_so_far as kept_before,
+        max(rejected_so_far) as rejected_before
     from ranked group by all
 )
 select files.arrival_date, positioned.source_file,
@@ -212,7 +233,7 @@ from positioned
 inner join batch_files as files using (source_file)
 asof left join steps
     on positioned.source_file = steps.source_file and steps.kept_before <= positioned.position
-where not regexp_full_match(positioned.line, '[ \\t]*')  -- blank lines are no records
+where {_NOT_BLANK}
 union all
 select files.arrival_date, rejects.source_file, rejected_line, null,
     case when error_type = 'INVALID ENCODING' then 'line is not valid UTF-8'
@@ -220,19 +241,6 @@ select files.arrival_date, rejects.source_file, rejected_line, null,
 from rejects
 inner join batch_files as files using (source_file)
 qualify row_number() over (partition by rejects.source_file, rejected_line) = 1
-"""
-
-# The common case, no rejected line: a line at (0-based) position p is line p + 1.
-NUMBER_KEPT_LINES = """
-insert into lines
-select files.arrival_date, numbered.source_file, numbered.line_number, numbered.line, null
-from (
-    select source_file, rowid - min(rowid) over (partition by source_file) + 1 as line_number,
-        line
-    from file_lines
-) as numbered
-inner join batch_files as files using (source_file)
-where not regexp_full_match(numbered.line, '[ \\t]*')  -- blank lines are no records
 """
 
 
@@ -824,10 +832,13 @@ def ingest(
     ensure_raw_schema(con)
     pads = hmac_pads(key)
     pad_params = {"inner_pad": pads.inner_hex, "outer_pad": pads.outer_hex}
-    wanted = sorted(set(days))
+    in_range = set(days)
+    wanted = sorted(in_range)
     files_of = {
         channel: [
-            path for path in landing_files(con, landing, channel) if arrival_date_of(path) in wanted
+            path
+            for path in landing_files(con, landing, channel)
+            if arrival_date_of(path) in in_range
         ]
         for channel in CHANNELS
     }

@@ -395,3 +395,20 @@ def test_line_numbers_stay_exact_across_files_read_in_one_call(
     for name, bad in expected_bad.items():
         assert sorted(quarantine_of(con, folder / name)) == bad, name
     assert_counts_add_up(con)
+
+
+def test_control_characters_never_cut_or_hide_a_line(
+    con: duckdb.DuckDBPyConnection, landing: Path
+) -> None:
+    """Found by the fuzz test: a line of just 0x1F (once the reader's delimiter) read as
+    blank and vanished from the audit. Control characters are kept, and such lines are
+    quarantined."""
+    path = write_lines(landing, "whatsapp", DAY, "control.jsonl", [
+        good_line("whatsapp", "good-0"), b"\x1f", b"ab\x1fcd", b"\x1e\x1d",
+    ])  # fmt: skip
+    load(con, landing, DAY)
+
+    assert quarantine_of(con, path) == {
+        2: "not valid JSON", 3: "not valid JSON", 4: "not valid JSON"
+    }  # fmt: skip
+    assert audit_of(con, path) == Counts(4, 1, 0, 0, 3)
