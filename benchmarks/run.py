@@ -14,7 +14,9 @@ measures, side by side in the same run:
 - the peak resident memory of each ``chatwh run`` (its whole process tree).
 
 Results are printed and written into docs/benchmarks.md between the result markers.
-Usage: python -m benchmarks.run [--sizes 1M,10M] [--reuse]
+Usage: python -m benchmarks.run [--sizes 1M,10M,100M] [--no-doc]; the 100M landing zone
+(gzipped, about 25 GB) and its run take an hour or more, so `make bench` measures 1M and 10M
+and the 100M row is kept from its last measurement.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ START = date(2025, 1, 1)
 YEAR_DAYS = 365
 CHATWH = str(Path(sys.executable).with_name("chatwh"))
 SIZES = {"1M": 1_000_000, "10M": 10_000_000, "100M": 100_000_000}
+# Share of files gzipped: 100M messages are about 120 GB of JSON lines uncompressed.
+GZIP_SHARE = {"1M": 0.25, "10M": 0.25, "100M": 1.0}
 
 # Runs a command and prints the peak RSS (KiB) of its whole process tree: ru_maxrss of
 # RUSAGE_CHILDREN is the largest among all waited-for descendants.
@@ -105,7 +109,9 @@ def landing_for(size: str, days: int, per_user: float) -> tuple[Path, int]:
         return landing, json.loads(marker.read_text())["messages"]
     users = max(100, round(SIZES[size] * days / (YEAR_DAYS + 1) / per_user))
     began = time.perf_counter()
-    summary = simulate(landing, start=START, days=days, users=users, seed=42)
+    summary = simulate(
+        landing, start=START, days=days, users=users, seed=42, gzip_share=GZIP_SHARE[size]
+    )
     print(
         f"  simulated {summary.messages:,} messages ({users:,} people, {days} days) "
         f"in {time.perf_counter() - began:.0f}s",
@@ -227,35 +233,55 @@ def bench_size(size: str, per_user: dict[int, float]) -> dict[str, object]:
     }
 
 
-def table(rows: list[dict[str, object]]) -> str:
-    head = (
-        "| messages | full run (s) | floor (s) | ratio | nightly, 1-month history: first / next "
-        "(s) | nightly, 1-year history: first / next (s) | "
-        "sessions_view 1 day / 4 months / 1 year (ms) | "
-        "customers_view 1 year (ms) | chatwh sessions (s) | peak RSS of a run (MiB) |\n"
-        "|---|---|---|---|---|---|---|---|---|---|"
+def commit() -> str:
+    """The checked-out commit, with ``+`` when the working tree has changes."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=PROJECT_DIR
+    ).stdout.strip()
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=PROJECT_DIR).returncode
+    return f"{head}+" if dirty else head
+
+
+TABLE_HEAD = (
+    "| messages | full run (s) | floor (s) | ratio | nightly, 1-month history: first / next "
+    "(s) | nightly, 1-year history: first / next (s) | "
+    "sessions_view 1 day / 4 months / 1 year (ms) | "
+    "customers_view 1 year (ms) | chatwh sessions (s) | peak RSS of a run (MiB) | measured |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def table_row(row: dict[str, object], measured: str) -> str:
+    return (
+        f"| {row['messages']:,} ({row['size']}) | {row['full_s']:.1f} | {row['floor_s']:.1f} "
+        f"| {row['ratio']:.2f} "
+        f"| {row['nightly_month_s']:.1f} / {row['nightly_month_next_s']:.1f}"
+        f" | {row['nightly_year_s']:.1f} / {row['nightly_year_next_s']:.1f} "
+        f"| {row['sessions_view 1 day (ms)']:.1f} / {row['sessions_view 4 months (ms)']:.1f}"
+        f" / {row['sessions_view 1 year (ms)']:.1f} | {row['customers_view 1 year (ms)']:.0f}"
+        f" | {row['chatwh sessions (s)']:.2f} | {row['peak_mib']:.0f} | {measured} |"
     )
-    lines = [head]
-    for row in rows:
-        lines.append(
-            f"| {row['messages']:,} ({row['size']}) | {row['full_s']:.1f} | {row['floor_s']:.1f} "
-            f"| {row['ratio']:.2f} "
-            f"| {row['nightly_month_s']:.1f} / {row['nightly_month_next_s']:.1f}"
-            f" | {row['nightly_year_s']:.1f} / {row['nightly_year_next_s']:.1f} "
-            f"| {row['sessions_view 1 day (ms)']:.1f} / {row['sessions_view 4 months (ms)']:.1f}"
-            f" / {row['sessions_view 1 year (ms)']:.1f} | {row['customers_view 1 year (ms)']:.0f}"
-            f" | {row['chatwh sessions (s)']:.2f} | {row['peak_mib']:.0f} |"
-        )
-    return "\n".join(lines)
 
 
-def write_doc(markdown: str) -> None:
+def row_size(line: str) -> str | None:
+    """``1M`` for a table row ``| 957,683 (1M) | ...``, None for any other line."""
+    first = line.split(" | ")[0]
+    label = first.rsplit("(", 1)[-1].rstrip(")")
+    return label if line.startswith("| ") and first.endswith(")") and label in SIZES else None
+
+
+def write_doc(rows: list[dict[str, object]], measured: str) -> str:
+    """Rewrite the table: new rows for the sizes measured, the other sizes' rows kept."""
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
     text = DOC.read_text()
-    stamp = f"Measured {date.today()} with `make bench` (`python -m benchmarks.run`).\n\n"
     before, rest = text.split(start)
-    after = rest.split(end)[1]
-    DOC.write_text(f"{before}{start}\n{stamp}{markdown}\n{end}{after}")
+    old, after = rest.split(end)
+    by_size = {size: line for line in old.splitlines() if (size := row_size(line))}
+    by_size.update({row["size"]: table_row(row, measured) for row in rows})
+    body = [by_size[size] for size in SIZES if size in by_size]
+    markdown = "\n".join([TABLE_HEAD, *body])
+    DOC.write_text(f"{before}{start}\n{markdown}\n{end}{after}")
+    return markdown
 
 
 def main() -> None:
@@ -265,11 +291,11 @@ def main() -> None:
     args = parser.parse_args()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     per_user = {days: messages_per_user(days) for days in (YEAR_DAYS + 1, 31)}
+    measured = f"{date.today()}, {commit()}"
     rows = [bench_size(size, per_user) for size in args.sizes.split(",")]
-    markdown = table(rows)
-    print(markdown)
+    print("\n".join([TABLE_HEAD, *(table_row(row, measured) for row in rows)]))
     if not args.no_doc:
-        write_doc(markdown)
+        write_doc(rows, measured)
 
 
 if __name__ == "__main__":

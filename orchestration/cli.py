@@ -48,6 +48,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
+    return value
+
+
 EXAMPLES = {
     "simulate": "chatwh simulate --out data/landing --start 2026-01-01 --days 365 --users 2000",
     "run": "chatwh run --landing data/landing --from 2026-01-01 --to 2026-01-31",
@@ -127,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--users", type=_positive, default=2000, help="distinct people (default 2000)"
     )
     simulate.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    simulate.add_argument(
+        "--gzip-share",
+        type=_share,
+        default=0.25,
+        metavar="SHARE",
+        help="share of files written gzipped, 0 to 1 (default 0.25)",
+    )
 
     run = _sub(commands, "run", "run the nightly pipeline (Dagster) for arrival days")
     run.add_argument(
@@ -208,7 +225,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     start = args.start or date.fromordinal(date.today().toordinal() - args.days)
     began = time.perf_counter()
-    summary = simulate(args.out, start=start, days=args.days, users=args.users, seed=args.seed)
+    summary = simulate(
+        args.out,
+        start=start,
+        days=args.days,
+        users=args.users,
+        seed=args.seed,
+        gzip_share=args.gzip_share,
+    )
     print(
         f"simulated {summary.days} days into {summary.out}: {summary.files} files, "
         f"{summary.lines} lines, {summary.messages} user messages, {summary.bad_lines} bad "

@@ -236,14 +236,22 @@ class SimulationSummary:
 
 
 def simulate(
-    out: str | Path, start: date, days: int = 365, users: int = 2000, seed: int = 42
+    out: str | Path,
+    start: date,
+    days: int = 365,
+    users: int = 2000,
+    seed: int = 42,
+    gzip_share: float = GZIP_SHARE,
 ) -> SimulationSummary:
     """Write a simulated landing zone for the UTC days ``start .. start + days - 1`` under ``out``.
+
+    ``gzip_share`` is the share of files written gzipped (1.0: all of them, as for a landing
+    zone of 100 M messages that would not fit on disk uncompressed); the lines are the same.
 
     Raises ``ValueError`` for a non-positive ``days``/``users`` and ``FileExistsError`` when
     ``out`` already holds ``web/`` or ``whatsapp/`` files (never overwrites a landing zone).
     """
-    world = _world(Path(out), start, days, users, seed)
+    world = _world(Path(out), start, days, users, seed, gzip_share)
     _prepare_out(world.out)
     plan = _plan_sessions(world)
     writer = _Writer(world)
@@ -283,6 +291,7 @@ class _World:
     users: int
     people: int  # users + visitors
     seed: int
+    gzip_share: float
     assistants: tuple[_Assistant, ...]
     offsets: np.ndarray  # [assistant, day] -> UTC offset in seconds at noon UTC
 
@@ -295,13 +304,17 @@ class _World:
         return self.start_ms + self.days * DAY_MS
 
 
-def _world(out: Path, start: date, days: int, users: int, seed: int) -> _World:
+def _world(
+    out: Path, start: date, days: int, users: int, seed: int, gzip_share: float = GZIP_SHARE
+) -> _World:
     if seed < 0:
         raise ValueError(f"seed must not be negative, got {seed}")
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
     if not 1 <= users <= MAX_USERS:
         raise ValueError(f"users must be between 1 and {MAX_USERS}, got {users}")
+    if not 0 <= gzip_share <= 1:
+        raise ValueError(f"gzip_share must be between 0 and 1, got {gzip_share}")
     assistants = _load_assistants(SEED_ASSISTANTS)
     start = date(start.year, start.month, start.day)  # a datetime counts as its date
     return _World(
@@ -311,6 +324,7 @@ def _world(out: Path, start: date, days: int, users: int, seed: int) -> _World:
         users=users,
         people=users + int(users * VISITOR_SHARE),
         seed=seed,
+        gzip_share=gzip_share,
         assistants=assistants,
         offsets=_utc_offsets(assistants, start, days),
     )
@@ -1265,6 +1279,7 @@ class _Writer:
         folder = self.world.out / CHANNELS[channel] / f"dt={self.world.start + timedelta(day)}"
         folder.mkdir(parents=True, exist_ok=True)
         name = FILE_NAMES[file] + ".jsonl"
-        if np.random.default_rng([self.world.seed, 3, channel, day, file]).random() < GZIP_SHARE:
+        draw = np.random.default_rng([self.world.seed, 3, channel, day, file]).random()
+        if draw < self.world.gzip_share:
             name, data = name + ".gz", gzip.compress(data, compresslevel=1, mtime=0)
         (folder / name).write_bytes(data)

@@ -58,6 +58,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         (["run", "--date", "2026-01-10", "--from", "2026-01-01", "--to", "2026-01-31"], "--date"),
         (["simulate", "--out", "x", "--days", "0"], "0"),
         (["simulate", "--out", "x", "--users", "many"], "many"),
+        (["simulate", "--out", "x", "--gzip-share", "2"], "2"),
         (["bogus"], "bogus"),
         ([], "COMMAND"),
         (["sessions", "--from", "2026-01-01", "--to", "2026-01-31"], "--assistant"),

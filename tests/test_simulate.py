@@ -73,6 +73,23 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path: Pat
     assert a != c
 
 
+def _lines(root: Path) -> dict[str, bytes]:
+    """Each file's content, uncompressed, by its name without ``.gz``."""
+    return {
+        name.removesuffix(".gz"): gzip.decompress(data) if name.endswith(".gz") else data
+        for name, data in _files(root).items()
+    }
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_gzip_share_changes_the_compression_not_the_lines(tmp_path: Path, share: float) -> None:
+    simulate(tmp_path / "default", START, days=6, users=80, seed=3)
+    simulate(tmp_path / "other", START, days=6, users=80, seed=3, gzip_share=share)
+    names = [name for name in _files(tmp_path / "other") if name != "assistants.csv"]
+    assert all(name.endswith(".gz") == (share == 1.0) for name in names)
+    assert _lines(tmp_path / "other") == _lines(tmp_path / "default")
+
+
 def test_layout(landing: tuple[Path, SimulationSummary]) -> None:
     out, summary = landing
     assert (out / "assistants.csv").read_bytes() == SEED_ASSISTANTS.read_bytes()
@@ -301,7 +318,12 @@ def test_personal_data_looks_real(con) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "error"),
-    [({"days": 0}, ValueError), ({"users": 0}, ValueError)],
+    [
+        ({"days": 0}, ValueError),
+        ({"users": 0}, ValueError),
+        ({"gzip_share": 1.5}, ValueError),
+        ({"gzip_share": -0.1}, ValueError),
+    ],
 )
 def test_bad_arguments(tmp_path: Path, kwargs: dict, error: type[Exception]) -> None:
     with pytest.raises(error):
