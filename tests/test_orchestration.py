@@ -286,6 +286,23 @@ def test_definitions_load_with_every_asset_check_job_schedule_and_sensor(definit
     assert defs.resolve_sensor_def("late_arrivals_sensor").job_name == "nightly"
 
 
+def test_the_dbt_resource_prepares_nothing_in_this_process():
+    """Our dbt resource overrides two hooks of dagster-dbt's (private, so an upgrade may rename
+    them): the version comes from the package metadata, and no adapter is built here."""
+    import importlib.metadata
+
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.defs.resources import LocalDbtCliResource, dbt_resource
+
+    for hook in ("_cli_version", "_initialize_dbt_core_adapter"):
+        assert hasattr(DbtCliResource, hook), f"dagster-dbt no longer has {hook}"
+        assert hook in vars(LocalDbtCliResource)
+    resource = dbt_resource()
+    assert str(resource._cli_version) == importlib.metadata.version("dbt-core")
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
 def test_lineage_is_connected_from_raw_through_staging_and_intermediate_to_marts(definitions):
     specs = {spec.key: spec for spec in definitions.resolve_all_asset_specs()}
     parents = {key: {dep.asset_key for dep in spec.deps} for key, spec in specs.items()}
