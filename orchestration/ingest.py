@@ -307,10 +307,14 @@ _SAFE = (
 
 
 def _text_ok(value_sql: str) -> str:
-    """SQL: the JSON value is a non-empty text (false, never null, when it is missing)."""
-    return (
-        f"coalesce(json_type({value_sql}) = 'VARCHAR' and length({value_sql} ->> '$') > 0, false)"
-    )
+    """SQL: the JSON value is a non-empty text (false, never null, when it is missing).
+
+    A value from ``json_extract`` is written without leading space, so it is a text exactly
+    when it starts with a double quote, and ``""`` is the empty text: two string tests where
+    ``json_type`` would parse the value again (a tenth of the web classification's time).
+    """
+    text = f"{value_sql}::varchar"
+    return f"""coalesce(starts_with({text}, '"') and strlen({text}) > 2, false)"""
 
 
 def _time_checks(occurred: str) -> str:
@@ -425,14 +429,20 @@ from classified
 """
 
 
+# The parts of a webhook body that its checks read, for from_json: each change stays JSON
+# text for the next step. (from_json parses the body once; json_extract and json_type on
+# the entry list parsed it four more times.)
+WHATSAPP_BODY_SHAPE = '{"object": "VARCHAR", "entry": [{"changes": ["JSON"]}]}'
+
 # WhatsApp bodies are classified in three steps, each a temp table, so that no body is
 # parsed twice: the lines, the changes of the good bodies, then every record.
 WHATSAPP_BODIES = f"""
 create or replace temp table bodies as
 with {PARSED_LINES},
 fields as (
-    -- one parse of the whole body; paths of a document that is no object come back null
-    select *, case when is_json then json_extract(line, ['$.object', '$.entry']) end as f
+    -- one parse of the whole body into the parts the checks need; a part of another JSON
+    -- type comes back null (entry that is no list, an entry without a list of changes)
+    select *, case when is_json then from_json(line, '{WHATSAPP_BODY_SHAPE}') end as body
     from parsed
 ),
 checked as (
@@ -441,23 +451,23 @@ checked as (
         case
             when read_error is not null then read_error
             when not is_json then 'not valid JSON'
-            when coalesce(f[1] ->> '$', '') <> 'whatsapp_business_account' then case
+            when body.object is distinct from 'whatsapp_business_account' then case
                 when json_type(line) <> 'OBJECT' then 'not a JSON object'
                 else 'not a WhatsApp webhook body (object is not whatsapp_business_account)'
             end
-            when coalesce(json_type(f[2]), '') <> 'ARRAY' then 'entry is not a list'
-            when len(list_filter(json_extract(f[2], '$[*]'),
-                lambda e: coalesce(json_type(e, '$.changes'), '') <> 'ARRAY')) > 0
+            when body.entry is null then 'entry is not a list'
+            when list_bool_or(list_transform(body.entry, lambda e: e.changes is null))
                 then 'an entry has no list of changes'
         end as line_reason
     from fields
 )
 select
     arrival_date, source_file, line_number, line_reason,
-    case when line_reason is null then json_extract(f[2], '$[*].changes[*]') end as changes,
+    case when line_reason is null then flatten(list_transform(body.entry, lambda e: e.changes))
+        end as changes,
     case when line_reason is not null and is_json then case when json_type(line) = 'OBJECT'
         then json_object(
-            'object', {_SAFE.format(v="f[1]")},
+            'object', {_SAFE.format(v="json_extract(line, '$.object')")},
             'keys', json_keys(line)
         ) end end as record,
     case when line_reason is not null and line is not null then sha256(line) end as raw_sha256,
