@@ -475,7 +475,16 @@ select
 from checked
 """
 
-WHATSAPP_CHANGES = """
+# The parts of a change that its checks read, for from_json. A part of another JSON type
+# comes back null, so the rare change whose parts are all null, or whose messages are null,
+# is looked at again to tell a missing part from a wrong one. Only the length of the
+# statuses and echoes lists matters (their elements, as booleans, are not read).
+WHATSAPP_CHANGE_SHAPE = (
+    '{"field": "VARCHAR", "value": {"metadata": {"phone_number_id": "JSON"}, '
+    '"messages": "JSON", "statuses": ["BOOLEAN"], "message_echoes": ["BOOLEAN"]}}'
+)
+
+WHATSAPP_CHANGES = f"""
 create or replace temp table change_parts as
 with changes as (
     select arrival_date, source_file, line_number,
@@ -484,25 +493,29 @@ with changes as (
     where line_reason is null
 ),
 fields as (
-    select arrival_date, source_file, line_number, change_index, json_extract(change, [
-        '$.field', '$.value', '$.value.metadata.phone_number_id', '$.value.messages',
-        '$.value.statuses', '$.value.message_echoes'
-    ]) as f
+    select *, from_json(change, '{WHATSAPP_CHANGE_SHAPE}') as c
     from changes
 )
 select
     arrival_date, source_file, line_number, change_index,
-    f[1] ->> '$' as change_field,
-    case when json_type(f[3]) = 'VARCHAR' then f[3] ->> '$' end as phone_number_id,
+    c.field as change_field,
+    case when starts_with(c.value.metadata.phone_number_id, '"')
+        then c.value.metadata.phone_number_id ->> '$' end as phone_number_id,
     case
         when change_field is distinct from 'messages' then null
-        when json_type(f[2]) is distinct from 'OBJECT'
+        when case when c.value.metadata is null and c.value.messages is null
+            and c.value.statuses is null and c.value.message_echoes is null
+            then json_type(change, '$.value') is distinct from 'OBJECT' end
             then 'value of a messages change is not an object'
-        when coalesce(json_type(f[4]), 'ARRAY') <> 'ARRAY' then 'messages is not a list'
+        when case when c.value.messages is null
+            then json_type(change, '$.value.messages') = 'NULL'
+            else not starts_with(c.value.messages, '[') end
+            then 'messages is not a list'
     end as change_reason,
-    case when json_type(f[4]) = 'ARRAY' then json_extract(f[4], '$[*]') else [] end
-        as messages,
-    coalesce(json_array_length(f[5]), 0) + coalesce(json_array_length(f[6]), 0) as other_items
+    case when starts_with(c.value.messages, '[') then json_extract(c.value.messages, '$[*]')
+        else [] end as messages,
+    coalesce(len(c.value.statuses), 0) + coalesce(len(c.value.message_echoes), 0)
+        as other_items
 from fields
 """
 
