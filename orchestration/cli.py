@@ -8,6 +8,7 @@ pipeline; the query commands import DuckDB alone and answer in well under a seco
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -439,6 +440,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _say(f"{prog}: error: {describe(error)}")
         return EXIT_USAGE if isinstance(error, UsageError) else EXIT_FAILED
+    finally:
+        # The interpreter's last garbage collection at exit walks every object Dagster and
+        # dbt left (0.9 s after a nightly run); the process' end frees them all anyway.
+        gc.freeze()
 
 
 def describe(error: Exception) -> str:

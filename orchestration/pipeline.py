@@ -8,13 +8,14 @@ ingest pass and one ``dbt build``, however many days.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import logging
 import os
 import re
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -151,11 +152,28 @@ def run_pipeline(
     return outcome
 
 
-def _execute(first: date, last: date, full_refresh: bool):
-    from dagster import DagsterInstance
+@contextlib.contextmanager
+def _imports_without_gc() -> Iterator[None]:
+    """Import Dagster, dagster-dbt and the definitions with the garbage collector paused.
 
-    from .definitions import defs
-    from .defs.resources import warehouse_from_environment
+    Importing them creates millions of objects, and each full collection on the way walks all
+    of them again (0.9 s of a nightly run). The modules live as long as the process, so they
+    are frozen afterwards: later collections do not walk them either.
+    """
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
+def _execute(first: date, last: date, full_refresh: bool):
+    with _imports_without_gc():
+        from dagster import DagsterInstance
+
+        from .definitions import defs
+        from .defs.resources import warehouse_from_environment
 
     job = defs.resolve_job_def("nightly")
     # which warehouse this process writes (under its writer lock): see _release_abandoned_runs
