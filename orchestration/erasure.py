@@ -91,7 +91,7 @@ def forget(
 
 def rebuild_marts(warehouse: Path) -> None:
     """Rebuild the sessions and every model downstream for the users in raw.pending_users."""
-    dbt = Path(sys.executable).with_name("dbt")
+    dbt = Path(sys.executable).with_name("chatwh-dbt")  # dbt's command line (dbt_cli.py)
     completed = subprocess.run(
         [
             str(dbt),

@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import shutil
+import subprocess
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -301,6 +302,11 @@ def test_the_dbt_resource_prepares_nothing_in_this_process():
     resource = dbt_resource()
     assert str(resource._cli_version) == importlib.metadata.version("dbt-core")
     assert resource._initialize_dbt_core_adapter(["build"]) is None
+    # the executable is dbt's command line behind our entry point (orchestration/dbt_cli.py)
+    answer = subprocess.run(
+        [resource.dbt_executable, "--version"], capture_output=True, text=True, check=True
+    )
+    assert str(resource._cli_version) in answer.stdout
 
 
 def test_lineage_is_connected_from_raw_through_staging_and_intermediate_to_marts(definitions):

@@ -66,5 +66,5 @@ def dbt_resource() -> DbtCliResource:
     return LocalDbtCliResource(
         project_dir=str(settings.DBT_PROJECT_DIR),
         profiles_dir=str(settings.DBT_PROJECT_DIR),
-        dbt_executable=str(Path(sys.executable).with_name("dbt")),
+        dbt_executable=str(Path(sys.executable).with_name("chatwh-dbt")),  # dbt_cli.py
     )
