@@ -1,0 +1,69 @@
+"""Where ingest spends its time: every SQL statement of ``ingest()``, timed and summed.
+
+Loads the arrival days of a landing zone into a new, empty warehouse in this process (no
+Dagster, no dbt) and prints the total and the statements that took longest, summed over
+all chunks. The figures in docs/benchmarks.md ("Where ingest spends its time") come from
+
+    python -m benchmarks.ingest_profile data/bench/10M-366d/landing --days 365
+
+after ``make bench`` has simulated that landing zone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from orchestration.ingest import ingest
+from orchestration.warehouse import connect
+
+
+class TimedConnection:
+    """A DuckDB connection that adds up the time of each statement, keyed by its start."""
+
+    def __init__(self, con) -> None:
+        self.con = con
+        self.seconds: collections.Counter[str] = collections.Counter()
+        self.calls: collections.Counter[str] = collections.Counter()
+
+    def execute(self, sql: str, *args, **kwargs):
+        began = time.perf_counter()
+        result = self.con.execute(sql, *args, **kwargs)
+        key = " ".join(sql.split())[:72]
+        self.seconds[key] += time.perf_counter() - began
+        self.calls[key] += 1
+        return result
+
+    def executemany(self, *args, **kwargs):
+        return self.con.executemany(*args, **kwargs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("landing", help="landing zone (dt=YYYY-MM-DD folders)")
+    parser.add_argument("--start", type=date.fromisoformat, default=date(2025, 1, 1))
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--top", type=int, default=15)
+    args = parser.parse_args()
+    days = [args.start + timedelta(days=offset) for offset in range(args.days)]
+    with tempfile.TemporaryDirectory() as folder:
+        con = TimedConnection(connect(Path(folder) / "warehouse.duckdb"))
+        began = time.perf_counter()
+        summary = ingest(con, args.landing, days, b"benchmark-key")
+        total = time.perf_counter() - began
+        con.con.close()
+    print(
+        f"ingest of {args.days} days: {total:.1f} s, {summary.total('records'):,} records, "
+        f"{summary.total('loaded'):,} loaded"
+    )
+    print("seconds  calls  statement")
+    for key, seconds in con.seconds.most_common(args.top):
+        print(f"{seconds:7.2f}  {con.calls[key]:5d}  {key}")
+
+
+if __name__ == "__main__":
+    main()
