@@ -8,14 +8,13 @@ ingest pass and one ``dbt build``, however many days.
 from __future__ import annotations
 
 import contextlib
-import gc
 import io
 import logging
 import os
 import re
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from . import settings
+from .gc_pause import imports_without_gc
 from .ingest import LandingError, check_landing, discover_arrival_dates
 from .warehouse import connect, writer_lock
 
@@ -152,24 +152,8 @@ def run_pipeline(
     return outcome
 
 
-@contextlib.contextmanager
-def _imports_without_gc() -> Iterator[None]:
-    """Import Dagster, dagster-dbt and the definitions with the garbage collector paused.
-
-    Importing them creates millions of objects, and each full collection on the way walks all
-    of them again (0.9 s of a nightly run). The modules live as long as the process, so they
-    are frozen afterwards: later collections do not walk them either.
-    """
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
-
-
 def _execute(first: date, last: date, full_refresh: bool):
-    with _imports_without_gc():
+    with imports_without_gc():  # Dagster's imports: see gc_pause.py
         from dagster import DagsterInstance
 
         from .definitions import defs
