@@ -2,7 +2,8 @@
 
 Loads the arrival days of a landing zone into a new, empty warehouse in this process (no
 Dagster, no dbt) and prints the total and the statements that took longest, summed over
-all chunks. The figures in docs/benchmarks.md ("Where ingest spends its time") come from
+all chunks. The ingest figures in docs/benchmarks.md ("Where the remaining time goes")
+come from
 
     python -m benchmarks.ingest_profile data/bench/10M-366d/landing --days 365
 

@@ -15,7 +15,7 @@ measures, side by side in the same run:
 
 Results are printed and written into docs/benchmarks.md between the result markers.
 Usage: python -m benchmarks.run [--sizes 1M,10M,100M] [--no-doc]; the 100M landing zone
-(gzipped, about 25 GB) and its run take an hour or more, so `make bench` measures 1M and 10M
+(gzipped, 23 GB) and its run take an hour or more, so `make bench` measures 1M and 10M
 and the 100M row is kept from its last measurement.
 """
 
@@ -270,7 +270,7 @@ def row_size(line: str) -> str | None:
     return label if line.startswith("| ") and first.endswith(")") and label in SIZES else None
 
 
-def write_doc(rows: list[dict[str, object]], measured: str) -> str:
+def write_doc(rows: list[dict[str, object]], measured: str) -> None:
     """Rewrite the table: new rows for the sizes measured, the other sizes' rows kept."""
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
     text = DOC.read_text()
@@ -281,7 +281,6 @@ def write_doc(rows: list[dict[str, object]], measured: str) -> str:
     body = [by_size[size] for size in SIZES if size in by_size]
     markdown = "\n".join([TABLE_HEAD, *body])
     DOC.write_text(f"{before}{start}\n{markdown}\n{end}{after}")
-    return markdown
 
 
 def main() -> None:

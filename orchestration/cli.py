@@ -8,7 +8,6 @@ pipeline; the query commands import DuckDB alone and answer in well under a seco
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import sys
@@ -16,6 +15,8 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
+
+from .gc_pause import no_collection_at_exit
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -441,9 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"{prog}: error: {describe(error)}")
         return EXIT_USAGE if isinstance(error, UsageError) else EXIT_FAILED
     finally:
-        # The interpreter's last garbage collection at exit walks every object Dagster and
-        # dbt left (0.9 s after a nightly run); the process' end frees them all anyway.
-        gc.freeze()
+        no_collection_at_exit()
 
 
 def describe(error: Exception) -> str:

@@ -7,9 +7,7 @@ Arguments, output and exit code are dbt's.
 
 from __future__ import annotations
 
-import gc
-
-from .gc_pause import imports_without_gc
+from .gc_pause import imports_without_gc, no_collection_at_exit
 
 
 def main() -> None:
@@ -18,4 +16,4 @@ def main() -> None:
     try:
         cli()
     finally:
-        gc.freeze()  # no last collection at exit: the process' end frees everything
+        no_collection_at_exit()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,10 +90,9 @@ def forget(
 
 def rebuild_marts(warehouse: Path) -> None:
     """Rebuild the sessions and every model downstream for the users in raw.pending_users."""
-    dbt = Path(sys.executable).with_name("chatwh-dbt")  # dbt's command line (dbt_cli.py)
     completed = subprocess.run(
         [
-            str(dbt),
+            str(settings.DBT_EXECUTABLE),
             "build",
             "--select",
             "int_sessions+",

@@ -7,11 +7,14 @@ Nothing here opens a file or a connection: reading settings is free.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 SEED_ASSISTANTS = PROJECT_DIR / "seeds" / "assistants.csv"
+# dbt's command line, as every run and `chatwh forget` start it (orchestration/dbt_cli.py)
+DBT_EXECUTABLE = Path(sys.executable).with_name("chatwh-dbt")
 
 DEFAULT_LANDING = PROJECT_DIR / "data" / "landing"
 DEFAULT_WAREHOUSE = PROJECT_DIR / "data" / "warehouse.duckdb"

@@ -304,9 +304,7 @@ class _World:
         return self.start_ms + self.days * DAY_MS
 
 
-def _world(
-    out: Path, start: date, days: int, users: int, seed: int, gzip_share: float = GZIP_SHARE
-) -> _World:
+def _world(out: Path, start: date, days: int, users: int, seed: int, gzip_share: float) -> _World:
     if seed < 0:
         raise ValueError(f"seed must not be negative, got {seed}")
     if days < 1:

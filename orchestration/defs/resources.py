@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-import sys
 from functools import cached_property
 from pathlib import Path
 
@@ -66,5 +65,5 @@ def dbt_resource() -> DbtCliResource:
     return LocalDbtCliResource(
         project_dir=str(settings.DBT_PROJECT_DIR),
         profiles_dir=str(settings.DBT_PROJECT_DIR),
-        dbt_executable=str(Path(sys.executable).with_name("chatwh-dbt")),  # dbt_cli.py
+        dbt_executable=str(settings.DBT_EXECUTABLE),
     )
