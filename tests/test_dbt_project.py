@@ -308,41 +308,107 @@ def test_table_models_enforce_their_contracts(manifest: dict[str, Any]) -> None:
             assert spec["data_type"], f"{name}.{column} has no data_type"
 
 
+def failed_tests(completed: subprocess.CompletedProcess[str]) -> set[str]:
+    """The names of the data tests that dbt reported as failed."""
+    return {
+        line.split(" FAIL ", 1)[1].split()[1]
+        for line in completed.stdout.splitlines()
+        if " FAIL " in line and " of " in line
+    }
+
+
 @pytest.mark.xdist_group("simulated")
-def test_pending_test_scope_reads_only_the_rows_of_pending_users(
+def test_pending_test_scope_reads_only_what_the_run_changed(
     built: dict[str, Any], tmp_path: Path
 ) -> None:
-    """`test_scope: pending` (the nightly run) tests the pending users' rows, and only them."""
+    """`test_scope: pending` (the nightly run) tests the raw rows loaded and the per-user
+    rows built after the previous build, and only them; a nightly build rebuilds the pending
+    users alone and stamps their rows."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(built["warehouse"], warehouse)
     with duckdb.connect(str(warehouse)) as con:
         user = con.execute(
-            "select assistant_id, channel, user_id from intermediate.int_sessions limit 1"
+            "select assistant_id, channel, user_id from intermediate.int_sessions "
+            "where channel = 'web' limit 1"
         ).fetchall()[0]
-        # a broken row: one of the user's sessions twice (session_id must be unique)
+        (last_build,) = con.execute("select max(built_at) from intermediate.int_sessions").fetchall()[0]
+        # broken rows from before the last build: one of the user's sessions twice
+        # (session_id must be unique) and one of its web events twice (so is message_id)
         con.execute(
             "insert into intermediate.int_sessions select * from intermediate.int_sessions "
             "where assistant_id = ? and channel = ? and user_id = ? limit 1",
             list(user),
         )
+        con.execute(
+            "insert into raw.web_events select * from raw.web_events "
+            "where assistant_id = ? and anonymous_id = ? limit 1",
+            [user[0], user[2]],
+        )
         con.execute("delete from raw.pending_users")
 
-    def test_sessions(*extra: str) -> subprocess.CompletedProcess[str]:
-        return run_dbt(
-            "test",
-            "--select",
-            "int_sessions",
-            *extra,
-            target=tmp_path / "target",
-            warehouse=warehouse,
-            check=False,
+    def test(selection: str, *extra: str) -> set[str]:
+        completed = run_dbt(
+            "test", "--select", selection, *extra,
+            target=tmp_path / "target", warehouse=warehouse, check=False,
         )
+        assert completed.returncode == (1 if failed_tests(completed) else 0), completed.stdout
+        return failed_tests(completed)
 
     pending = ("--vars", "{test_scope: pending}")
-    assert test_sessions(*pending).returncode == 0  # the broken user is not pending
-    whole = test_sessions()
-    assert whole.returncode != 0 and "unique_int_sessions_session_id" in whole.stdout
+    assert test("int_sessions stg_web__events", *pending) == set()  # nothing changed since
+    assert {"unique_int_sessions_session_id", "unique_stg_web__events_interaction_id"} <= test(
+        "int_sessions stg_web__events"
+    )
+    with duckdb.connect(str(warehouse)) as con:  # the same breakage, after the last build
+        con.execute(
+            "update intermediate.int_sessions set built_at = timestamp '2999-01-01' "
+            "where assistant_id = ? and channel = ? and user_id = ?",
+            list(user),
+        )
+        con.execute(
+            "update raw.web_events set loaded_at = now()::timestamp "
+            "where assistant_id = ? and anonymous_id = ?",
+            [user[0], user[2]],
+        )
+    assert {"unique_int_sessions_session_id", "unique_stg_web__events_interaction_id"} <= test(
+        "int_sessions stg_web__events", *pending
+    )
+
+    # a nightly build of the pending user alone: its rows rebuilt (the duplicate session
+    # gone) and stamped, every other user's rows as they were
     with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "update intermediate.int_sessions set built_at = ? "
+            "where assistant_id = ? and channel = ? and user_id = ?",
+            [last_build, *user],
+        )
+        con.execute(
+            "delete from raw.web_events where rowid in (select max(rowid) from raw.web_events "
+            "where assistant_id = ? and anonymous_id = ?)",
+            [user[0], user[2]],
+        )
         con.execute("insert into raw.pending_users values (?, ?, ?)", list(user))
-    scoped = test_sessions(*pending)
-    assert scoped.returncode != 0 and "unique_int_sessions_session_id" in scoped.stdout
+        rows_before, user_rows_before = con.execute(
+            "select count(*), count(*) filter "
+            "(where (assistant_id, channel, user_id) = (?, ?, ?)) from marts.fct_sessions",
+            list(user),
+        ).fetchall()[0]
+    run_dbt(
+        "build", "--select", "int_sessions+", "--exclude-resource-type", "unit_test", *pending,
+        target=tmp_path / "target", warehouse=warehouse,
+    )
+    with duckdb.connect(str(warehouse)) as con:
+        for table in ("intermediate.int_sessions", "marts.fct_sessions", "marts.customers"):
+            rebuilt = con.execute(
+                f"select (assistant_id, channel, user_id) = (?, ?, ?), count(*) from {table} "
+                "where built_at > ? group by all",
+                [*user, last_build],
+            ).fetchall()
+            assert rebuilt == [(True, rebuilt[0][1])] and rebuilt[0][1] >= 1, (table, rebuilt)
+        assert con.execute(
+            "select count(*) - count(distinct session_id) from intermediate.int_sessions"
+        ).fetchall() == [(0,)]
+        old_rows = con.execute(
+            "select count(*) from marts.fct_sessions where built_at = ?", [last_build]
+        ).fetchall()[0][0]
+        assert old_rows == rows_before - user_rows_before

@@ -20,7 +20,8 @@ unioned as (
         user_id,
         interaction_id,
         occurred_at,
-        arrival_date
+        arrival_date,
+        loaded_at
     from web_events
 
     union all
@@ -31,7 +32,8 @@ unioned as (
         user_id,
         interaction_id,
         occurred_at,
-        arrival_date
+        arrival_date,
+        loaded_at
     from whatsapp_messages
 
 )

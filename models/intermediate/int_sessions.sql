@@ -82,7 +82,8 @@ final as (
         user_id,
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
-        count(*) as interaction_count
+        count(*) as interaction_count,
+        {{ build_stamp() }} as built_at
     from numbered
     group by assistant_id, channel, user_id, user_session_number
 

@@ -17,7 +17,7 @@ sessions as (
     select all_sessions.*
     from all_sessions
     {% if is_incremental() %}
-        where {{ is_pending_user('all_sessions') }}
+        where {{ rebuilt_since_last_build_of_this('all_sessions') }}
     {% endif %}
 
 ),
@@ -33,7 +33,8 @@ final as (
         min(session_date) as first_session_date,
         max(session_date) as last_session_date,
         count(*) as lifetime_sessions,
-        sum(interaction_count) as lifetime_interactions
+        sum(interaction_count) as lifetime_interactions,
+        {{ build_stamp() }} as built_at
     from sessions
     group by assistant_id, channel, user_id
 

@@ -19,7 +19,7 @@ sessions as (
     select all_sessions.*
     from all_sessions
     {% if is_incremental() %}
-        where {{ is_pending_user('all_sessions') }}
+        where {{ rebuilt_since_last_build_of_this('all_sessions') }}
     {% endif %}
 
 ),
@@ -61,7 +61,8 @@ final as (
         {{ dbt.date_trunc('month', 'session_date') }} as session_month,
         row_number() over user_history as user_session_number,
         lead(session_date, 1) over user_history as next_session_date,
-        lead(session_date, 2) over user_history as second_next_session_date
+        lead(session_date, 2) over user_history as second_next_session_date,
+        {{ build_stamp() }} as built_at
     from dated
     window user_history as (
         partition by assistant_id, channel, user_id

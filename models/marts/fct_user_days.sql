@@ -17,7 +17,7 @@ sessions as (
     select all_sessions.*
     from all_sessions
     {% if is_incremental() %}
-        where {{ is_pending_user('all_sessions') }}
+        where {{ rebuilt_since_last_build_of_this('all_sessions') }}
     {% endif %}
 
 ),
@@ -30,7 +30,8 @@ final as (
         user_id,
         session_date as activity_date,
         count(*) as sessions,
-        sum(interaction_count) as interactions
+        sum(interaction_count) as interactions,
+        {{ build_stamp() }} as built_at
     from sessions
     group by assistant_id, channel, user_id, session_date
 

@@ -2,10 +2,13 @@
 {#-
     Fails when an aggregate of the model (`expression`, e.g. `sum(interaction_count)`)
     differs from an aggregate of another relation (`compare_expression`, e.g. `count(*)`).
-    When the model's rows are narrowed (see `get_where_subquery`: under `test_scope:
-    pending`, to the pending users' rows), the compared relation is narrowed the same way.
+    When the model's rows are narrowed (see `get_where_subquery`), so is the compared
+    relation: to its rows built in the same run when it is a per-user model too, else to
+    every row of the users the narrowed model holds.
 -#}
-{%- set compared = get_where_subquery(compare_model) if model is string else compare_model %}
+{%- set narrowed = model is string -%}
+{%- set compared_columns = adapter.get_columns_in_relation(compare_model)
+    | map(attribute='name') | map('lower') | list if narrowed and execute else [] -%}
 
 with
 
@@ -13,7 +16,21 @@ totals as (
 
     select
         (select {{ expression }} from {{ model }}) as model_total,
-        (select {{ compare_expression }} from {{ compared }}) as compare_total
+        (
+            select {{ compare_expression }}
+            from {{ compare_model }} as compared
+            {%- if 'built_at' in compared_columns %}
+            where {{ changed_rows_condition(compare_model, 'compared') }}
+            {%- elif narrowed %}
+            where exists (
+                select 1 from {{ model }}
+                where
+                    dbt_subquery.assistant_id = compared.assistant_id
+                    and dbt_subquery.channel = compared.channel
+                    and dbt_subquery.user_id = compared.user_id
+            )
+            {%- endif %}
+        ) as compare_total
 
 )
 

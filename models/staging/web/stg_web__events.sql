@@ -19,7 +19,8 @@ final as (
         assistant_id,
         anonymous_id as user_id,
         occurred_at,
-        arrival_date
+        arrival_date,
+        loaded_at
     from source
 
 )

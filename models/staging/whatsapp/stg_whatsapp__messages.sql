@@ -20,7 +20,8 @@ final as (
         user_id,
         message_type,
         occurred_at,
-        arrival_date
+        arrival_date,
+        loaded_at
     from source
 
 )
