@@ -331,7 +331,9 @@ def test_pending_test_scope_reads_only_what_the_run_changed(
             "select assistant_id, channel, user_id from intermediate.int_sessions "
             "where channel = 'web' limit 1"
         ).fetchall()[0]
-        (last_build,) = con.execute("select max(built_at) from intermediate.int_sessions").fetchall()[0]
+        last_build = con.execute("select max(built_at) from intermediate.int_sessions").fetchall()[
+            0
+        ][0]
         # broken rows from before the last build: one of the user's sessions twice
         # (session_id must be unique) and one of its web events twice (so is message_id)
         con.execute(
@@ -348,8 +350,13 @@ def test_pending_test_scope_reads_only_what_the_run_changed(
 
     def test(selection: str, *extra: str) -> set[str]:
         completed = run_dbt(
-            "test", "--select", selection, *extra,
-            target=tmp_path / "target", warehouse=warehouse, check=False,
+            "test",
+            "--select",
+            selection,
+            *extra,
+            target=tmp_path / "target",
+            warehouse=warehouse,
+            check=False,
         )
         assert completed.returncode == (1 if failed_tests(completed) else 0), completed.stdout
         return failed_tests(completed)
@@ -394,8 +401,14 @@ def test_pending_test_scope_reads_only_what_the_run_changed(
             list(user),
         ).fetchall()[0]
     run_dbt(
-        "build", "--select", "int_sessions+", "--exclude-resource-type", "unit_test", *pending,
-        target=tmp_path / "target", warehouse=warehouse,
+        "build",
+        "--select",
+        "int_sessions+",
+        "--exclude-resource-type",
+        "unit_test",
+        *pending,
+        target=tmp_path / "target",
+        warehouse=warehouse,
     )
     with duckdb.connect(str(warehouse)) as con:
         for table in ("intermediate.int_sessions", "marts.fct_sessions", "marts.customers"):
