@@ -425,3 +425,59 @@ def test_pending_test_scope_reads_only_what_the_run_changed(
             "select count(*) from marts.fct_sessions where built_at = ?", [last_build]
         ).fetchall()[0][0]
         assert old_rows == rows_before - user_rows_before
+
+
+@pytest.mark.xdist_group("simulated")
+def test_session_chains_are_kept_by_difference_while_the_books_balance(
+    built: dict[str, Any], tmp_path: Path
+) -> None:
+    """A nightly build adds and subtracts the changed sessions' chains to the previous
+    counts (a stray pair count, which the single-session books do not see, stays), and counts
+    every session again once the books do not balance (the stray count goes)."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built["warehouse"], warehouse)
+    reference = "select * exclude (built_at) from marts.session_chains_daily"
+    with duckdb.connect(str(warehouse)) as con:
+        counted = sorted(con.execute(reference).fetchall())
+        assistant, channel, user = con.execute(
+            "select assistant_id, channel, user_id from marts.fct_sessions "
+            "where next_session_date is not null limit 1"
+        ).fetchall()[0]
+        stray = (assistant, channel, 2, date(1999, 1, 1), date(1999, 1, 2), 1)
+        con.execute(
+            "insert into marts.session_chains_daily select ?, ?, ?, ?, ?, ?, "
+            "(select max(built_at) from marts.session_chains_daily)",
+            list(stray),
+        )
+
+    def nightly() -> list[tuple]:
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(
+                "insert into raw.pending_users values (?, ?, ?)", [assistant, channel, user]
+            )
+        run_dbt(
+            "build",
+            "--select",
+            "int_sessions+",
+            "--exclude-resource-type",
+            "unit_test",
+            "--vars",
+            "{test_scope: pending}",
+            target=tmp_path / "target",
+            warehouse=warehouse,
+        )
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("delete from raw.pending_users")
+            assert con.execute("select count(*) from intermediate.retired_sessions").fetchall() == [
+                (0,)
+            ]
+            return sorted(con.execute(reference).fetchall())
+
+    assert nightly() == sorted([*counted, stray])  # by difference: the stray count stays
+    with duckdb.connect(str(warehouse)) as con:  # one single session too many: unbalanced
+        con.execute(
+            "update marts.session_chains_daily set chains = chains + 1 "
+            "where rowid = (select min(rowid) from marts.session_chains_daily "
+            "where chain_length = 1)"
+        )
+    assert nightly() == counted  # counted again from fct_sessions

@@ -36,7 +36,7 @@ SESSION_GAP = timedelta(minutes=30)
 COMPARED_MARTS = {
     "marts.customers": "* exclude (built_at)",
     "marts.dashboard_monthly_users": "*",
-    "marts.session_chains_daily": "*",
+    "marts.session_chains_daily": "* exclude (built_at)",
     "marts.fct_user_days": "* exclude (built_at)",
 }
 RANGE_START_TAG = "dagster/asset_partition_range_start"

@@ -36,7 +36,7 @@ USERS = 80
 COMPARED = {
     "marts.customers": "* exclude (built_at)",
     "marts.dashboard_monthly_users": "*",
-    "marts.session_chains_daily": "*",
+    "marts.session_chains_daily": "* exclude (built_at)",
     "marts.fct_user_days": "* exclude (built_at)",
     "marts.fct_sessions": "* exclude (built_at)",
     "intermediate.int_sessions": "* exclude (built_at)",

@@ -28,8 +28,8 @@
         Under `test_scope: pending`, the SQL condition (on `relation` aliased `alias`) that
         keeps the rows this run changed, or '' (every row: the var is not set, or the
         relation is small and not per user):
-        - a per-user model (it has `built_at`): the rows built since the last build, i.e.
-          the pending users' rows, rebuilt in this run;
+        - a per-user model (it has `built_at` and the user key): the rows built since the
+          last build, i.e. the pending users' rows, rebuilt in this run;
         - raw data (it has `loaded_at`), unless `rebuilt_only`: the rows loaded since the
           last build.
         Both stamps only grow along a table, so DuckDB skips the older row groups.
@@ -39,7 +39,8 @@
     {%- endif -%}
     {%- set columns = adapter.get_columns_in_relation(relation)
         | map(attribute='name') | map('lower') | list -%}
-    {%- if 'built_at' in columns -%}
+    {%- set per_user = 'assistant_id' in columns and 'channel' in columns and 'user_id' in columns -%}
+    {%- if 'built_at' in columns and per_user -%}
         {%- do return(alias ~ '.built_at > ' ~ last_build_stamp()) -%}
     {%- elif 'loaded_at' in columns and not rebuilt_only -%}
         {%- do return(alias ~ '.loaded_at > ' ~ last_build_stamp()) -%}

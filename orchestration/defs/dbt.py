@@ -5,6 +5,7 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -50,12 +51,17 @@ def dbt_project() -> DbtProject:
         project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR
     )
     if manifest_is_stale(project.manifest_path):
-        subprocess.run(
-            [sys.executable, "-m", "dbt.cli.main", "parse", "--quiet"],
-            cwd=settings.DBT_PROJECT_DIR,
-            check=True,
-            env={**os.environ, "DBT_PROFILES_DIR": str(settings.DBT_PROJECT_DIR)},
-        )
+        # parsed into a folder of its own, then moved into place in one step: a process
+        # reading the manifest meanwhile (another run, the tests) never sees half of it
+        project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=project.manifest_path.parent) as parsed:
+            subprocess.run(
+                [sys.executable, "-m", "dbt.cli.main", "parse", "--quiet", "--target-path", parsed],
+                cwd=settings.DBT_PROJECT_DIR,
+                check=True,
+                env={**os.environ, "DBT_PROFILES_DIR": str(settings.DBT_PROJECT_DIR)},
+            )
+            os.replace(Path(parsed) / "manifest.json", project.manifest_path)
     return project
 
 

@@ -9,28 +9,45 @@
 {%- set narrowed = model is string -%}
 {%- set compared_columns = adapter.get_columns_in_relation(compare_model)
     | map(attribute='name') | map('lower') | list if narrowed and execute else [] -%}
+{%- set by_users = narrowed and 'built_at' not in compared_columns %}
 
 with
+
+model_rows as (
+
+    select * from {{ model }}
+
+),
+
+{% if by_users -%}
+model_users as (
+
+    select distinct assistant_id, channel, user_id
+    from model_rows
+
+),
+
+{% endif -%}
+compared_rows as (
+
+    select compared.*
+    from {{ compare_model }} as compared
+    {%- if by_users %}
+    inner join model_users
+        on compared.assistant_id = model_users.assistant_id
+        and compared.channel = model_users.channel
+        and compared.user_id = model_users.user_id
+    {%- elif narrowed %}
+    where {{ changed_rows_condition(compare_model, 'compared') }}
+    {%- endif %}
+
+),
 
 totals as (
 
     select
-        (select {{ expression }} from {{ model }}) as model_total,
-        (
-            select {{ compare_expression }}
-            from {{ compare_model }} as compared
-            {%- if 'built_at' in compared_columns %}
-            where {{ changed_rows_condition(compare_model, 'compared') }}
-            {%- elif narrowed %}
-            where exists (
-                select 1 from {{ model }}
-                where
-                    dbt_subquery.assistant_id = compared.assistant_id
-                    and dbt_subquery.channel = compared.channel
-                    and dbt_subquery.user_id = compared.user_id
-            )
-            {%- endif %}
-        ) as compare_total
+        (select {{ expression }} from model_rows) as model_total,
+        (select {{ compare_expression }} from compared_rows) as compare_total
 
 )
 

@@ -1,0 +1,57 @@
+{% macro retired_sessions_relation() -%}
+    {#-
+        intermediate.retired_sessions: the dated shape of the sessions that nightly runs
+        took out of fct_sessions (their users were rebuilt), kept until session_chains_daily
+        has subtracted them. Bookkeeping, like raw.pending_users: no user id, not a model.
+    -#}
+    intermediate.retired_sessions
+{%- endmacro %}
+
+
+{% macro ensure_retired_sessions() -%}
+    create table if not exists {{ retired_sessions_relation() }} (
+        assistant_id {{ dbt.type_string() }} not null,
+        channel {{ dbt.type_string() }} not null,
+        session_date date not null,
+        next_session_date date,
+        second_next_session_date date,
+        built_at {{ dbt.type_timestamp() }} not null
+    )
+{%- endmacro %}
+
+
+{% macro retire_pending_sessions(relation) -%}
+    {#-
+        Pre-hook of fct_sessions. On an incremental run, the pending users' sessions leave
+        the table as usual, and their dated shape is logged first in
+        intermediate.retired_sessions for session_chains_daily to subtract. On a full
+        build the log is emptied: session_chains_daily then finds its books unbalanced and
+        recounts from scratch.
+    -#}
+    {{ ensure_retired_sessions() }};
+    {% if is_incremental() %}
+        insert into {{ retired_sessions_relation() }}
+        select
+            assistant_id, channel, session_date, next_session_date, second_next_session_date,
+            built_at
+        from {{ relation }} as kept
+        where {{ is_pending_user('kept') }};
+        {{ delete_pending_users(relation) }}
+    {% else %}
+        delete from {{ retired_sessions_relation() }}
+    {% endif %}
+{%- endmacro %}
+
+
+{% macro get_incremental_replace_sql(arg_dict) -%}
+    {#-
+        Incremental strategy `replace`: the model computes its whole new content from its
+        previous content (`{{ this }}`) and what changed, and that content replaces the
+        table's in the same transaction. For a small table maintained by difference, where
+        reading the changes is what costs.
+    -#}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    delete from {{ arg_dict['target_relation'] }};
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
