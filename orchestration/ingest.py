@@ -35,7 +35,7 @@ from .warehouse import ensure_raw_schema
 CHANNELS = ("web", "whatsapp")
 PROGRESS_STEPS = 20  # at most this many progress lines per load
 # Raw bytes loaded per transaction; a longer range is loaded in chunks of days.
-CHUNK_BYTES = int(os.environ.get("CHATWH_INGEST_CHUNK_MB", "512")) * 1024 * 1024
+CHUNK_BYTES = int(os.environ.get("CHATWH_INGEST_CHUNK_MB", "1024")) * 1024 * 1024
 
 progress = logging.getLogger("chatwh.progress")
 MAX_LINE_BYTES = 32 * 1024 * 1024
