@@ -88,20 +88,23 @@ def forget(
     return ErasureResult(pseudonym=pseudonym, interactions=interactions, sessions=sessions)
 
 
+# The dbt command that rebuilds the users in raw.pending_users and everything downstream of
+# their sessions, testing what it rebuilt (the nightly's scope).
+REBUILD_PENDING_USERS = (
+    "build",
+    "--select",
+    "int_sessions+",
+    "--exclude-resource-type",
+    "unit_test",
+    "--vars",
+    "{test_scope: pending}",
+)
+
+
 def rebuild_marts(warehouse: Path) -> None:
     """Rebuild the sessions and every model downstream for the users in raw.pending_users."""
     completed = subprocess.run(
-        [
-            str(settings.DBT_EXECUTABLE),
-            "build",
-            "--select",
-            "int_sessions+",
-            "--exclude-resource-type",
-            "unit_test",
-            "--vars",
-            "{test_scope: pending}",
-            "--quiet",
-        ],
+        [str(settings.DBT_EXECUTABLE), *REBUILD_PENDING_USERS, "--quiet"],
         cwd=settings.DBT_PROJECT_DIR,
         env={
             **os.environ,

@@ -20,6 +20,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from orchestration.erasure import REBUILD_PENDING_USERS
+
 from .conftest import Deployment
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -400,16 +402,7 @@ def test_pending_test_scope_reads_only_what_the_run_changed(
             "(where (assistant_id, channel, user_id) = (?, ?, ?)) from marts.fct_sessions",
             list(user),
         ).fetchall()[0]
-    run_dbt(
-        "build",
-        "--select",
-        "int_sessions+",
-        "--exclude-resource-type",
-        "unit_test",
-        *pending,
-        target=tmp_path / "target",
-        warehouse=warehouse,
-    )
+    run_dbt(*REBUILD_PENDING_USERS, target=tmp_path / "target", warehouse=warehouse)
     with duckdb.connect(str(warehouse)) as con:
         for table in ("intermediate.int_sessions", "marts.fct_sessions", "marts.customers"):
             rebuilt = con.execute(
@@ -455,17 +448,7 @@ def test_session_chains_are_kept_by_difference_while_the_books_balance(
             con.execute(
                 "insert into raw.pending_users values (?, ?, ?)", [assistant, channel, user]
             )
-        run_dbt(
-            "build",
-            "--select",
-            "int_sessions+",
-            "--exclude-resource-type",
-            "unit_test",
-            "--vars",
-            "{test_scope: pending}",
-            target=tmp_path / "target",
-            warehouse=warehouse,
-        )
+        run_dbt(*REBUILD_PENDING_USERS, target=tmp_path / "target", warehouse=warehouse)
         with duckdb.connect(str(warehouse)) as con:
             con.execute("delete from raw.pending_users")
             assert con.execute("select count(*) from intermediate.retired_sessions").fetchall() == [
