@@ -7,9 +7,9 @@
     every row of the users the narrowed model holds.
 -#}
 {%- set narrowed = model is string -%}
-{%- set compared_columns = adapter.get_columns_in_relation(compare_model)
-    | map(attribute='name') | map('lower') | list if narrowed and execute else [] -%}
-{%- set by_users = narrowed and 'built_at' not in compared_columns %}
+{%- set rebuilt = changed_rows_condition(compare_model, 'compared', rebuilt_only=true)
+    if narrowed else '' -%}
+{%- set by_users = narrowed and not rebuilt %}
 
 with
 
@@ -37,8 +37,8 @@ compared_rows as (
         on compared.assistant_id = model_users.assistant_id
         and compared.channel = model_users.channel
         and compared.user_id = model_users.user_id
-    {%- elif narrowed %}
-    where {{ changed_rows_condition(compare_model, 'compared') }}
+    {%- elif rebuilt %}
+    where {{ rebuilt }}
     {%- endif %}
 
 ),
