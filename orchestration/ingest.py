@@ -186,21 +186,32 @@ select filename as source_file, line from read_csv(
 )
 """
 
-# Where a kept line sits in its file (0-based, rejected lines left out): file_lines keeps
-# the insertion order, so each file's rows are consecutive rowids in line order.
+# Each file's first row id (and its arrival day): file_lines keeps the insertion order, so
+# a file's rows are consecutive row ids in line order, and a kept line sits at its row id
+# minus its file's first (0-based, rejected lines left out). A join on this small table
+# streams, where a window over file_lines held every line in memory once more.
+FILE_STARTS = """
+create or replace temp table {starts} as
+select lines.source_file, any_value(files.arrival_date) as arrival_date,
+    min(lines.rowid) as first_row
+from {file_lines} as lines
+inner join batch_files as files using (source_file)
+group by lines.source_file
+"""
+
 _POSITIONED = """
-    select source_file, rowid - min(rowid) over (partition by source_file) as position, line
-    from file_lines
+    select starts.arrival_date, lines.source_file,
+        lines.rowid - starts.first_row as position, lines.line
+    from {file_lines} as lines
+    inner join {starts} as starts using (source_file)
 """
 _NOT_BLANK = "not regexp_full_match(positioned.line, '[ \\t]*')"  # blank lines are no records
 
 # The common case, no rejected line: the line at position p is line p + 1.
-NUMBER_KEPT_LINES = f"""
-insert into lines
-select files.arrival_date, positioned.source_file, positioned.position + 1, positioned.line,
-    null
+KEPT_LINES = f"""
+select positioned.arrival_date, positioned.source_file, positioned.position + 1 as line_number,
+    positioned.line, null::varchar as read_error
 from ({_POSITIONED}) as positioned
-inner join batch_files as files using (source_file)
 where {_NOT_BLANK}
 """
 
@@ -208,7 +219,7 @@ where {_NOT_BLANK}
 # position p is line p + 1 + the number of rejected lines before it. Rejected lines come
 # back with a reason.
 NUMBER_LINES = f"""
-insert into lines
+insert into {{numbered}}
 with positioned as ({_POSITIONED}),
 rejects as (
     select distinct scans.file_path as source_file, rejects.line as rejected_line,
@@ -227,10 +238,9 @@ steps as (
         max(rejected_so_far) as rejected_before
     from ranked group by all
 )
-select files.arrival_date, positioned.source_file,
+select positioned.arrival_date, positioned.source_file,
     positioned.position + 1 + coalesce(steps.rejected_before, 0), positioned.line, null
 from positioned
-inner join batch_files as files using (source_file)
 asof left join steps
     on positioned.source_file = steps.source_file and steps.kept_before <= positioned.position
 where {_NOT_BLANK}
@@ -244,27 +254,39 @@ qualify row_number() over (partition by rejects.source_file, rejected_line) = 1
 """
 
 
-def _read_files(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
-    """Append every line of ``files`` to ``lines`` (one read for all of them)."""
+def _read_files(con: duckdb.DuckDBPyConnection, files: list[str], starts: str) -> bool:
+    """Read every line of ``files`` into ``file_lines`` (one read for all of them) and each
+    file's first row into ``starts``; True when no line was rejected."""
     for table in ("file_lines", "file_rejects", "file_reject_scans"):
         con.execute(f"drop table if exists {table}")
     con.execute(READ_FILES, {"files": files})
-    if con.execute("select count(*) from file_rejects").fetchall()[0][0]:
-        con.execute(NUMBER_LINES)
+    con.execute(FILE_STARTS.format(starts=starts, file_lines="file_lines"))
+    return not con.execute("select count(*) from file_rejects").fetchall()[0][0]
+
+
+def _number_into(con: duckdb.DuckDBPyConnection, numbered: str, starts: str, clean: bool) -> None:
+    """Append the lines just read, numbered (rejected ones with a reason), to ``numbered``."""
+    names = {"numbered": numbered, "starts": starts, "file_lines": "file_lines"}
+    if clean:
+        con.execute(f"insert into {numbered} " + KEPT_LINES.format(**names))
     else:
-        con.execute(NUMBER_KEPT_LINES)
+        con.execute(NUMBER_LINES.format(**names))
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
-    """Fill temp table ``lines`` with every line of ``files``.
+def _read_lines(con: duckdb.DuckDBPyConnection, files: list[str], channel: str) -> None:
+    """Make the temp view ``lines_<channel>``: every line of ``files``, numbered.
 
     A line that is not UTF-8 or too long gets ``read_error``; a file that cannot be read at
     all (truncated gzip, not gzip) becomes one line with ``line_number`` null. All files are
     read in one call; only when that fails are they read one by one, to find the bad file.
+    In the common case (one read, no rejected line) the view numbers the lines as they are
+    read: they are never copied.
     """
+    view, numbered, starts = (f"{part}_{channel}" for part in ("lines", "numbered", "starts"))
+    _drop_lines(con, channel)
     con.execute(
-        """
-        create or replace temp table lines (
+        f"""
+        create temp table {numbered} (
             arrival_date date, source_file varchar, line_number bigint,
             line varchar, read_error varchar
         )
@@ -277,24 +299,40 @@ def _read_lines(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
         """,
         {"files": files, "days": [arrival_date_of(path) for path in files]},
     )
+    con.execute(f"create temp view {view} as from {numbered}")
     if not files:
         return
     try:
-        _read_files(con, files)
+        if _read_files(con, files, starts):
+            con.execute(f"alter table file_lines rename to file_lines_{channel}")
+            names = {"starts": starts, "file_lines": f"file_lines_{channel}"}
+            con.execute(f"create or replace temp view {view} as " + KEPT_LINES.format(**names))
+        else:
+            _number_into(con, numbered, starts, clean=False)
         return
     except duckdb.Error:
-        con.execute("delete from lines")
+        con.execute(f"delete from {numbered}")
     for path in files:
         try:
-            _read_files(con, [path])
+            _number_into(con, numbered, starts, clean=_read_files(con, [path], starts))
         except duckdb.Error as error:
             if _is_empty_file(con, path):  # an empty .gz is empty, not broken
                 continue
             reason = "file cannot be read: " + str(error).splitlines()[0][:200]
             con.execute(
-                "insert into lines values (?, ?, null, null, ?)",
+                f"insert into {numbered} values (?, ?, null, null, ?)",
                 [arrival_date_of(path), path, reason],
             )
+
+
+def _drop_lines(con: duckdb.DuckDBPyConnection, channel: str) -> None:
+    """Drop what ``_read_lines`` made for the channel (and the last read's tables)."""
+    con.execute(f"drop view if exists lines_{channel}")
+    for table in (
+        f"numbered_{channel}", f"starts_{channel}", f"file_lines_{channel}",
+        "file_lines", "file_rejects", "file_reject_scans",
+    ):
+        con.execute(f"drop table if exists {table}")
 
 
 # --------------------------------------------------------------------------- parsing
@@ -812,16 +850,18 @@ def _load_chunk(
     # Read before the transaction: a file that cannot be read (truncated gzip) fails only its
     # own statement here, whereas inside a transaction it would abort the whole load.
     for channel in CHANNELS:
-        _read_lines(con, files_of[channel])
-        con.execute(f"drop table if exists lines_{channel}")
-        con.execute(f"alter table lines rename to lines_{channel}")
+        _read_lines(con, files_of[channel], channel)
     con.execute("begin transaction")
     try:
         load_assistants(con, landing)
         counts: dict[str, ChannelCounts] = {}
         for channel in CHANNELS:
-            con.execute(f"alter table lines_{channel} rename to lines")
-            for statement in CLASSIFY[channel]:
+            con.execute(f"create or replace temp view lines as from lines_{channel}")
+            reads_lines, *later = CLASSIFY[channel]
+            con.execute(reads_lines)
+            con.execute("drop view lines")
+            _drop_lines(con, channel)  # no later statement reads them: free their memory
+            for statement in later:
                 con.execute(statement)
             if channel == "web":
                 con.execute(WEB_ERASED, pad_params)
@@ -830,7 +870,6 @@ def _load_chunk(
                 con.execute(WHATSAPP_ERASED)
             _write(con, channel, days)
             counts[channel] = _audit(con, channel, files_of[channel])
-            con.execute("drop table if exists lines")
         for table in ("records", "bodies", "change_parts"):
             con.execute(f"drop table if exists {table}")
         con.execute("commit")
