@@ -329,8 +329,12 @@ def _drop_lines(con: duckdb.DuckDBPyConnection, channel: str) -> None:
     """Drop what ``_read_lines`` made for the channel (and the last read's tables)."""
     con.execute(f"drop view if exists lines_{channel}")
     for table in (
-        f"numbered_{channel}", f"starts_{channel}", f"file_lines_{channel}",
-        "file_lines", "file_rejects", "file_reject_scans",
+        f"numbered_{channel}",
+        f"starts_{channel}",
+        f"file_lines_{channel}",
+        "file_lines",
+        "file_rejects",
+        "file_reject_scans",
     ):
         con.execute(f"drop table if exists {table}")
 
