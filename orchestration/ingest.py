@@ -471,10 +471,26 @@ from classified
 """
 
 
-# The parts of a webhook body that its checks read, for from_json: each change stays JSON
-# text for the next step. (from_json parses the body once; json_extract and json_type on
-# the entry list parsed it four more times.)
-WHATSAPP_BODY_SHAPE = '{"object": "VARCHAR", "entry": [{"changes": ["JSON"]}]}'
+# The parts of a webhook body that its checks read, for from_json: one parse of the body
+# into its changes, each cut to the parts its checks read. Only the length of the statuses
+# and echoes lists matters (their elements, as booleans, are not read). A part of another
+# JSON type comes back null, or as a struct of nulls: a change value that is no object
+# reads like an empty one, and "messages": null like no messages at all. Those cases are
+# told apart from the line itself, and only for the bodies that may hold them.
+# (Parsing each change again from JSON text, as a second step, took half as long again.)
+WHATSAPP_CHANGE_SHAPE = (
+    '{"field": "VARCHAR", "value": {"metadata": {"phone_number_id": "JSON"}, '
+    '"messages": "JSON", "statuses": ["BOOLEAN"], "message_echoes": ["BOOLEAN"]}}'
+)
+WHATSAPP_BODY_SHAPE = (
+    f'{{"object": "VARCHAR", "entry": [{{"changes": [{WHATSAPP_CHANGE_SHAPE}]}}]}}'
+)
+
+# A messages change whose value parts all came back null (no object, or none of them).
+_EMPTY_VALUE = (
+    "c.value.metadata is null and c.value.messages is null"
+    " and c.value.statuses is null and c.value.message_echoes is null"
+)
 
 # WhatsApp bodies are classified in three steps, each a temp table, so that no body is
 # parsed twice: the lines, the changes of the good bodies, then every record.
@@ -500,13 +516,22 @@ checked as (
             when body.entry is null then 'entry is not a list'
             when list_bool_or(list_transform(body.entry, lambda e: e.changes is null))
                 then 'an entry has no list of changes'
-        end as line_reason
+        end as line_reason,
+        flatten(list_transform(body.entry, lambda e: e.changes)) as all_changes
     from fields
 )
 select
     arrival_date, source_file, line_number, line_reason,
-    case when line_reason is null then flatten(list_transform(body.entry, lambda e: e.changes))
-        end as changes,
+    case when line_reason is null then all_changes end as changes,
+    -- the line again, for the rare body whose parse may hide a wrong part: a messages
+    -- change with an empty value, or a "messages" key that may be null (written with a
+    -- null, or with an escape the text test cannot read through)
+    case when line_reason is null and list_bool_or(list_transform(all_changes, lambda c:
+            c.field = 'messages' and ({_EMPTY_VALUE}
+            or c.value.messages is null and (
+                regexp_matches(line, '"messages"\\s*:\\s*null') or contains(line, '\\u')
+            ))
+        )) then line end as line,
     case when line_reason is not null and is_json then case when json_type(line) = 'OBJECT'
         then json_object(
             'object', {_SAFE.format(v="json_extract(line, '$.object')")},
@@ -517,26 +542,16 @@ select
 from checked
 """
 
-# The parts of a change that its checks read, for from_json. A part of another JSON type
-# comes back null, so the rare change whose parts are all null, or whose messages are null,
-# is looked at again to tell a missing part from a wrong one. Only the length of the
-# statuses and echoes lists matters (their elements, as booleans, are not read).
-WHATSAPP_CHANGE_SHAPE = (
-    '{"field": "VARCHAR", "value": {"metadata": {"phone_number_id": "JSON"}, '
-    '"messages": "JSON", "statuses": ["BOOLEAN"], "message_echoes": ["BOOLEAN"]}}'
-)
+# A change of the line as JSON text (only bodies that may hide a wrong part keep the line).
+_CHANGE_TEXT = "json_extract(line, '$.entry[*].changes[*]')[change_index]"
 
 WHATSAPP_CHANGES = f"""
 create or replace temp table change_parts as
 with changes as (
-    select arrival_date, source_file, line_number,
-        unnest(changes) as change, generate_subscripts(changes, 1) as change_index
+    select arrival_date, source_file, line_number, line,
+        unnest(changes) as c, generate_subscripts(changes, 1) as change_index
     from bodies
     where line_reason is null
-),
-fields as (
-    select *, from_json(change, '{WHATSAPP_CHANGE_SHAPE}') as c
-    from changes
 )
 select
     arrival_date, source_file, line_number, change_index,
@@ -545,12 +560,11 @@ select
         then c.value.metadata.phone_number_id ->> '$' end as phone_number_id,
     case
         when change_field is distinct from 'messages' then null
-        when case when c.value.metadata is null and c.value.messages is null
-            and c.value.statuses is null and c.value.message_echoes is null
-            then json_type(change, '$.value') is distinct from 'OBJECT' end
+        when case when {_EMPTY_VALUE}
+            then json_type({_CHANGE_TEXT}, '$.value') is distinct from 'OBJECT' end
             then 'value of a messages change is not an object'
         when case when c.value.messages is null
-            then json_type(change, '$.value.messages') = 'NULL'
+            then coalesce(json_type({_CHANGE_TEXT}, '$.value.messages') = 'NULL', false)
             else not starts_with(c.value.messages, '[') end
             then 'messages is not a list'
     end as change_reason,
@@ -558,8 +572,9 @@ select
         else [] end as messages,
     coalesce(len(c.value.statuses), 0) + coalesce(len(c.value.message_echoes), 0)
         as other_items
-from fields
+from changes
 """
+
 
 WHATSAPP_RECORDS = f"""
 create or replace temp table records as
