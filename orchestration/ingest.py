@@ -175,13 +175,14 @@ LINE_DELIMITER = "chr(31) || chr(30) || chr(29) || chr(28)"
 
 # Every line of the given files, with its file; a line that is not UTF-8 or too long lands
 # in the rejects tables instead. Insertion order is preserved, so within one file the rowid
-# order is the line order.
+# order is the line order. Buffers of twice the longest line: the reader's default buffer
+# for 32 MB lines read the year of 10M messages in 17.8 s, these in 13.1 to 13.9 s.
 READ_FILES = f"""
 create or replace temp table file_lines as
 select filename as source_file, line from read_csv(
     $files, columns = {{'line': 'VARCHAR'}}, delim = {LINE_DELIMITER}, quote = '', escape = '',
     header = false, auto_detect = false, strict_mode = false,
-    max_line_size = {MAX_LINE_BYTES}, filename = true,
+    max_line_size = {MAX_LINE_BYTES}, buffer_size = {2 * MAX_LINE_BYTES}, filename = true,
     store_rejects = true, rejects_table = 'file_rejects', rejects_scan = 'file_reject_scans'
 )
 """
