@@ -175,8 +175,9 @@ LINE_DELIMITER = "chr(31) || chr(30) || chr(29) || chr(28)"
 
 # Every line of the given files, with its file; a line that is not UTF-8 or too long lands
 # in the rejects tables instead. Insertion order is preserved, so within one file the rowid
-# order is the line order. Buffers of twice the longest line: the reader's default buffer
-# for 32 MB lines read the year of 10M messages in 17.8 s, these in 13.1 to 13.9 s.
+# order is the line order. Buffers of twice the longest line: with the reader's default
+# buffer for 32 MB lines, the year of 10M messages took 15.7 to 20.0 s to read, with
+# these 13.1 to 13.9 s (docs/benchmarks.md).
 READ_FILES = f"""
 create or replace temp table file_lines as
 select filename as source_file, line from read_csv(
