@@ -533,7 +533,7 @@ select
             or c.value.messages is null and (
                 regexp_matches(line, '"messages"\\s*:\\s*null') or contains(line, '\\u')
             ))
-        )) then line end as line,
+        )) then line end as line_to_recheck,
     case when line_reason is not null and is_json then case when json_type(line) = 'OBJECT'
         then json_object(
             'object', {_SAFE.format(v="json_extract(line, '$.object')")},
@@ -544,13 +544,13 @@ select
 from checked
 """
 
-# A change of the line as JSON text (only bodies that may hide a wrong part keep the line).
-_CHANGE_TEXT = "json_extract(line, '$.entry[*].changes[*]')[change_index]"
+# A change as JSON text, from the line kept for the rare bodies that may hide a wrong part.
+_CHANGE_TEXT = "json_extract(line_to_recheck, '$.entry[*].changes[*]')[change_index]"
 
 WHATSAPP_CHANGES = f"""
 create or replace temp table change_parts as
 with changes as (
-    select arrival_date, source_file, line_number, line,
+    select arrival_date, source_file, line_number, line_to_recheck,
         unnest(changes) as c, generate_subscripts(changes, 1) as change_index
     from bodies
     where line_reason is null
