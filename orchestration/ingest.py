@@ -479,7 +479,8 @@ from classified
 # JSON type comes back null, or as a struct of nulls: a change value that is no object
 # reads like an empty one, and "messages": null like no messages at all. Those cases are
 # told apart from the line itself, and only for the bodies that may hold them.
-# (Parsing each change again from JSON text, as a second step, took half as long again.)
+# (Parsing each change again from JSON text, as a second step, took a quarter longer:
+# 15.8 s against 12.8 s for bodies and changes over the 10M year.)
 WHATSAPP_CHANGE_SHAPE = (
     '{"field": "VARCHAR", "value": {"metadata": {"phone_number_id": "JSON"}, '
     '"messages": "JSON", "statuses": ["BOOLEAN"], "message_echoes": ["BOOLEAN"]}}'
