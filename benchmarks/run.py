@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.floor import run_floor
-from orchestration.settings import PROJECT_DIR
+from orchestration.settings import PROJECT_DIR, dbt_target_path
 
 BENCH_DIR = PROJECT_DIR / "data" / "bench"
 DOC = PROJECT_DIR / "docs" / "benchmarks.md"
@@ -47,6 +47,9 @@ CHATWH = str(Path(sys.executable).with_name("chatwh"))
 SIZES = {"1M": 1_000_000, "10M": 10_000_000, "100M": 100_000_000}
 # Share of files gzipped: 100M messages are about 120 GB of JSON lines uncompressed.
 GZIP_SHARE = {"1M": 0.25, "10M": 0.25, "100M": 1.0}
+# Floor and full run pairs per size: on this machine either moves by 5 to 10 % from run
+# to run, so the table shows the medians of three pairs (one at 100M: 40 minutes a pair).
+REPEATS = {"1M": 3, "10M": 3, "100M": 1}
 
 # Runs a command and prints the peak RSS (KiB) of its whole process tree: ru_maxrss of
 # RUSAGE_CHILDREN is the largest among all waited-for descendants.
@@ -200,7 +203,7 @@ def nightly_pair(landing: Path, warehouse: Path, day: date, env: dict) -> tuple[
     return first, run_days(landing, warehouse, day, day, env).seconds
 
 
-def bench_size(size: str, per_user: dict[int, float]) -> dict[str, object]:
+def bench_size(size: str, per_user: dict[int, float], repeats: int) -> dict[str, object]:
     print(f"{size}:", flush=True)
     root = BENCH_DIR / size
     env = environment(root)
@@ -210,16 +213,26 @@ def bench_size(size: str, per_user: dict[int, float]) -> dict[str, object]:
 
     root.mkdir(parents=True, exist_ok=True)
     print(f"  landing zone read once in {read_landing(landing):.1f}s", flush=True)
-    floor_db = root / "floor.duckdb"
-    floor = run_floor(landing, floor_db, KEY.encode(), until=year_last)
-    floor_db.unlink()  # its disk is the warehouse's next (at 100M, gigabytes)
-    print(f"  floor {floor:.1f}s", flush=True)
-
     warehouse = root / "warehouse.duckdb"
-    for suffix in ("", ".wal"):
-        Path(str(warehouse) + suffix).unlink(missing_ok=True)
-    full = run_days(landing, warehouse, START, year_last, env)
-    print(f"  full run {full.seconds:.1f}s, peak {full.peak_rss_mib:.0f} MiB", flush=True)
+    floors, fulls = [], []
+    for attempt in range(1, repeats + 1):
+        floor_db = root / "floor.duckdb"
+        floors.append(run_floor(landing, floor_db, KEY.encode(), until=year_last))
+        floor_db.unlink()  # its disk is the warehouse's next (at 100M, gigabytes)
+        # every full run starts as on a new machine: no warehouse, no saved dbt parse
+        for suffix in ("", ".wal"):
+            Path(str(warehouse) + suffix).unlink(missing_ok=True)
+        shutil.rmtree(dbt_target_path(warehouse), ignore_errors=True)
+        fulls.append(run_days(landing, warehouse, START, year_last, env))
+        print(
+            f"  pair {attempt} of {repeats}: floor {floors[-1]:.1f}s, full run "
+            f"{fulls[-1].seconds:.1f}s ({fulls[-1].seconds / floors[-1]:.2f} x), "
+            f"peak {fulls[-1].peak_rss_mib:.0f} MiB",
+            flush=True,
+        )
+    floor = statistics.median(floors)
+    full_s = statistics.median(run.seconds for run in fulls)
+    pair_ratios = [run.seconds / seconds for run, seconds in zip(fulls, floors, strict=True)]
     nightly_year, nightly_year_next = nightly_pair(landing, warehouse, extra_day, env)
     print(f"  nightly on a year {nightly_year.seconds:.1f}s, next {nightly_year_next:.1f}s")
     queries = query_times(warehouse, env)
@@ -238,13 +251,14 @@ def bench_size(size: str, per_user: dict[int, float]) -> dict[str, object]:
         "size": size,
         "messages": messages,
         "floor_s": floor,
-        "full_s": full.seconds,
-        "ratio": full.seconds / floor,
+        "full_s": full_s,
+        "ratio": full_s / floor,
+        "pair_ratios": pair_ratios,
         "nightly_month_s": nightly_month.seconds,
         "nightly_month_next_s": nightly_month_next,
         "nightly_year_s": nightly_year.seconds,
         "nightly_year_next_s": nightly_year_next,
-        "peak_mib": max(full.peak_rss_mib, nightly_year.peak_rss_mib),
+        "peak_mib": max(*(run.peak_rss_mib for run in fulls), nightly_year.peak_rss_mib),
         **queries,
     }
 
@@ -270,13 +284,20 @@ TABLE_HEAD = (
 def table_row(row: dict[str, object], measured: str) -> str:
     return (
         f"| {row['messages']:,} ({row['size']}) | {row['full_s']:.1f} | {row['floor_s']:.1f} "
-        f"| {row['ratio']:.2f} "
+        f"| {ratio_cell(row)} "
         f"| {row['nightly_month_s']:.1f} / {row['nightly_month_next_s']:.1f}"
         f" | {row['nightly_year_s']:.1f} / {row['nightly_year_next_s']:.1f} "
         f"| {row['sessions_view 1 day (ms)']:.1f} / {row['sessions_view 4 months (ms)']:.1f}"
         f" / {row['sessions_view 1 year (ms)']:.1f} | {row['customers_view 1 year (ms)']:.0f}"
         f" | {row['chatwh sessions (s)']:.2f} | {row['peak_mib']:.0f} | {measured} |"
     )
+
+
+def ratio_cell(row: dict[str, object]) -> str:
+    """The ratio of the medians, and the range of the pairs' ratios when there were several."""
+    pairs = row["pair_ratios"]
+    spread = f" ({min(pairs):.2f} to {max(pairs):.2f})" if len(pairs) > 1 else ""
+    return f"{row['ratio']:.2f}{spread}"
 
 
 def row_size(line: str) -> str | None:
@@ -303,11 +324,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1M,10M", help="comma-separated: 1M, 10M, 100M")
     parser.add_argument("--no-doc", action="store_true", help="print only")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help="floor and full run pairs per size; the table shows their medians "
+        "(default: 3 for 1M and 10M, 1 for 100M)",
+    )
     args = parser.parse_args()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     per_user = {days: messages_per_user(days) for days in (YEAR_DAYS + 1, 31)}
     measured = f"{date.today()}, {commit()}"
-    rows = [bench_size(size, per_user) for size in args.sizes.split(",")]
+    rows = [
+        bench_size(size, per_user, args.repeats or REPEATS[size]) for size in args.sizes.split(",")
+    ]
     print("\n".join([TABLE_HEAD, *(table_row(row, measured) for row in rows)]))
     if not args.no_doc:
         write_doc(rows, measured)

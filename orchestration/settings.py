@@ -6,6 +6,7 @@ Nothing here opens a file or a connection: reading settings is free.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -59,3 +60,15 @@ def pseudonym_key() -> bytes:
 def is_remote(uri: str) -> bool:
     """True for s3://, gs://, https:// and other URIs that DuckDB reads through an extension."""
     return "://" in uri
+
+
+def dbt_target_path(warehouse: str | Path) -> Path:
+    """dbt's target folder for the runs of one warehouse, the same from run to run.
+
+    dbt re-parses the whole project when its profile changed since the saved parse, and the
+    profile names the warehouse file: a folder per warehouse keeps the saved parse valid, so
+    every run after the first parses only what changed (about 2 s less per run). Runs of one
+    warehouse never overlap (one writer), so they never share the folder at the same time.
+    """
+    digest = hashlib.sha256(str(Path(warehouse).resolve()).encode()).hexdigest()[:12]
+    return DBT_PROJECT_DIR / "target" / f"run-{digest}"

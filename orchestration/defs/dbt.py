@@ -1,6 +1,5 @@
 """dbt assets: staging, intermediate and marts, one connected lineage with the raw assets."""
 
-import hashlib
 import logging
 import os
 import subprocess
@@ -90,18 +89,6 @@ def _is_built(warehouse: Warehouse) -> bool:
         )
 
 
-def target_path(warehouse: str) -> Path:
-    """dbt's target folder for the runs of one warehouse, the same from run to run.
-
-    dbt re-parses the whole project when its profile changed since the saved parse, and the
-    profile names the warehouse file: a folder per warehouse keeps the saved parse valid, so
-    every run after the first parses only what changed (about 2 s less per run). Runs of one
-    warehouse never overlap (one writer), so they never share the folder at the same time.
-    """
-    digest = hashlib.sha256(str(Path(warehouse).resolve()).encode()).hexdigest()[:12]
-    return settings.DBT_PROJECT_DIR / "target" / f"run-{digest}"
-
-
 def _manifest():
     return dbt_project().manifest_path
 
@@ -134,7 +121,10 @@ def chat_warehouse_dbt(
         args += ["--vars", "{test_scope: pending}"]
     progress.info("dbt: %s", " ".join(args))
     invocation = dbt.cli(
-        args, context=context, raise_on_error=True, target_path=target_path(warehouse.path)
+        args,
+        context=context,
+        raise_on_error=True,
+        target_path=settings.dbt_target_path(warehouse.path),
     )
     for event in invocation.stream():
         if isinstance(event, dg.AssetObservation):
