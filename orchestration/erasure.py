@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import settings
 from .pseudonym import pseudonymize
-from .warehouse import connect, ensure_raw_schema, writer_lock
+from .warehouse import clear_pending_users, connect, ensure_raw_schema, writer_lock
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,8 @@ def forget(
                 # Queue the person for the incremental models: dbt deletes their sessions,
                 # user-days, months and customer row, and rebuilds nothing for them.
                 con.execute(
-                    "insert into raw.pending_users select distinct assistant_id, ?, user_id "
+                    "insert into raw.pending_users (assistant_id, channel, user_id) "
+                    "select distinct assistant_id, ?, user_id "
                     "from intermediate.int_sessions where channel = ? and user_id = ?",
                     [channel, channel, user_id],
                 )
@@ -117,4 +118,4 @@ def rebuild_marts(warehouse: Path) -> None:
     if completed.returncode != 0:
         raise RuntimeError("dbt build after the erasure failed: run `chatwh run` to rebuild")
     with connect(warehouse) as con:  # every queued user was rebuilt
-        con.execute("delete from raw.pending_users")
+        clear_pending_users(con)

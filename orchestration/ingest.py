@@ -120,9 +120,10 @@ def assistants_source(landing: str) -> Path:
 
 
 # An assistant whose time zone changed (or that left the list): the local dates of all of
-# its users' sessions change, so every one of them is queued for the incremental models.
+# its users' sessions change, so every one of them is queued for the incremental models,
+# from their first interaction (no changed_from).
 QUEUE_MOVED_ASSISTANTS = """
-insert into raw.pending_users
+insert into raw.pending_users (assistant_id, channel, user_id)
 with moved as (
     select known.assistant_id
     from raw.assistants as known
@@ -748,12 +749,13 @@ def _write(con: duckdb.DuckDBPyConnection, channel: str, days: list[date]) -> No
         "create or replace temp table batch_days as select unnest(?::date[]) as day", [days]
     )
     # Users whose rows are about to be replaced, and users of the new rows: both must be
-    # sessionized again downstream.
+    # sessionized again downstream, from the earliest interaction that changed.
     con.execute(
         f"""
-        insert into raw.pending_users
-        select distinct assistant_id, '{channel}', {user_column} from {table}
+        insert into raw.pending_users (assistant_id, channel, user_id, changed_from)
+        select assistant_id, '{channel}', {user_column}, min(occurred_at) from {table}
         where arrival_date in (select day from batch_days)
+        group by assistant_id, {user_column}
         """
     )
     for target in (table, "raw.quarantine", "raw.load_audit"):
@@ -783,9 +785,10 @@ def _write(con: duckdb.DuckDBPyConnection, channel: str, days: list[date]) -> No
         )
     con.execute(
         f"""
-        insert into raw.pending_users
-        select distinct assistant_id, '{channel}', user_id from records
+        insert into raw.pending_users (assistant_id, channel, user_id, changed_from)
+        select assistant_id, '{channel}', user_id, min(occurred_at) from records
         where outcome = 'interaction'
+        group by assistant_id, user_id
         """
     )
     con.execute(

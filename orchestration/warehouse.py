@@ -147,8 +147,11 @@ create table if not exists raw.load_audit (
 create table if not exists raw.pending_users (
     assistant_id varchar not null,
     channel varchar not null,
-    user_id varchar not null
+    user_id varchar not null,
+    changed_from timestamp  -- earliest interaction added or removed; null: the whole history
 );
+-- a warehouse made before changed_from existed
+alter table raw.pending_users add column if not exists changed_from timestamp;
 
 create table if not exists raw.erasures (
     channel varchar not null,
@@ -161,3 +164,14 @@ create table if not exists raw.erasures (
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw tables that ingest writes (idempotent)."""
     con.execute(RAW_SCHEMA)
+
+
+def clear_pending_users(con: duckdb.DuckDBPyConnection) -> None:
+    """After a successful ``dbt build``: no user is pending, and no restart is left over."""
+    con.execute("delete from raw.pending_users")
+    restarts = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'intermediate' and table_name = 'session_restarts'"
+    ).fetchall()[0][0]
+    if restarts:  # written by int_sessions (dbt_project/macros/session_restarts.sql)
+        con.execute("delete from intermediate.session_restarts")

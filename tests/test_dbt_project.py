@@ -396,7 +396,10 @@ def test_pending_test_scope_reads_only_what_the_run_changed(
             "where assistant_id = ? and anonymous_id = ?)",
             [user[0], user[2]],
         )
-        con.execute("insert into raw.pending_users values (?, ?, ?)", list(user))
+        con.execute(
+            "insert into raw.pending_users (assistant_id, channel, user_id) values (?, ?, ?)",
+            list(user),
+        )
         rows_before, user_rows_before = con.execute(
             "select count(*), count(*) filter "
             "(where (assistant_id, channel, user_id) = (?, ?, ?)) from marts.fct_sessions",
@@ -446,7 +449,8 @@ def test_session_chains_are_kept_by_difference_while_the_books_balance(
     def nightly() -> list[tuple]:
         with duckdb.connect(str(warehouse)) as con:
             con.execute(
-                "insert into raw.pending_users values (?, ?, ?)", [assistant, channel, user]
+                "insert into raw.pending_users (assistant_id, channel, user_id) values (?, ?, ?)",
+                [assistant, channel, user],
             )
         run_dbt(*REBUILD_PENDING_USERS, target=tmp_path / "target", warehouse=warehouse)
         with duckdb.connect(str(warehouse)) as con:

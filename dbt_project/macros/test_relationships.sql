@@ -1,10 +1,10 @@
 {% macro default__test_relationships(model, column_name, to, field) -%}
 {#-
     dbt's `relationships` test, with the parent narrowed like the child under `test_scope:
-    pending` when the parent is a per-user model too: a pending user's rebuilt rows refer to
-    rows rebuilt in the same run, and the rest of the parent's history is not read.
+    pending` when the parent is a per-user model too: to the rows of the users whose rows
+    the child rebuilt in this run (the parent may have rebuilt only part of them).
 -#}
-{%- set changed = changed_rows_condition(to, 'parent_rows', rebuilt_only=true) if model is string else '' %}
+{%- set per_user_parent = model is string and changed_rows_condition(to, 'parent_rows', rebuilt_only=true) %}
 
 with
 
@@ -16,11 +16,28 @@ child as (
 
 ),
 
+{% if per_user_parent -%}
+child_users as (
+
+    select distinct assistant_id, channel, user_id
+    from {{ model }}
+
+),
+
+{% endif -%}
 parent as (
 
     select {{ field }} as to_field
     from {{ to }} as parent_rows
-    {% if changed %}where {{ changed }}{% endif %}
+    {%- if per_user_parent %}
+    where exists (
+        select 1 from child_users
+        where
+            child_users.assistant_id = parent_rows.assistant_id
+            and child_users.channel = parent_rows.channel
+            and child_users.user_id = parent_rows.user_id
+    )
+    {%- endif %}
 
 )
 

@@ -2,11 +2,14 @@
     Sessions of every user: its interactions in time order, split wherever two consecutive
     ones are more than `session_timeout_minutes` apart (strictly more).
 
-    Incremental by user: a nightly run re-sessionizes, from their whole history, only the
-    users listed in raw.pending_users (users with new, re-loaded or erased interactions), after
-    deleting their old sessions (configured in dbt_project.yml). A late interaction can
-    merge two sessions or start one before the others; rebuilding the user's whole history
-    makes the result equal to a full rebuild whatever the order of arrival.
+    Incremental by user and time: a nightly run re-sessionizes only the users listed in
+    raw.pending_users (users with new, re-loaded or erased interactions), and each of them only
+    from a restart: the start of their earliest session that the change can reach, or the
+    earliest changed interaction (see the macro session_restarts_sql). The pre-hooks record
+    the restarts and delete the sessions from them on (configured in dbt_project.yml). A late
+    interaction can merge two sessions or start one before the others: the restart is before
+    both, so the result equals a full rebuild whatever the order of arrival, while the
+    interactions read are those of the last days, not of the whole history.
 -#}
 with
 
@@ -21,7 +24,16 @@ interactions_to_sessionize as (
     select interactions.*
     from interactions
     {% if is_incremental() %}
-        where {{ is_pending_user('interactions') }}
+        {%- set bound = restarted_interactions_bound() %}
+        inner join {{ session_restarts_relation() }} as restarts
+            on restarts.assistant_id = interactions.assistant_id
+            and restarts.channel = interactions.channel
+            and restarts.user_id = interactions.user_id
+        where
+            (restarts.restart_at is null or interactions.occurred_at >= restarts.restart_at)
+            {%- if bound %}
+            and interactions.occurred_at >= {{ bound }}
+            {%- endif %}
     {% endif %}
 
 ),

@@ -19,7 +19,9 @@ sessions as (
     select all_sessions.*
     from all_sessions
     {% if is_incremental() %}
-        where {{ rebuilt_since_last_build_of_this('all_sessions') }}
+        -- all their sessions: int_sessions rebuilt them from a restart on, and the next
+        -- session dates of the ones before it may have changed
+        where {{ is_pending_user('all_sessions') }}
     {% endif %}
 
 ),

@@ -20,6 +20,7 @@ from dagster_dbt import (
 )
 
 from .. import settings
+from ..warehouse import clear_pending_users
 from .ingest import RAW_ASSISTANTS, RAW_KEYS
 from .resources import Warehouse
 
@@ -135,4 +136,4 @@ def chat_warehouse_dbt(
             progress.info("dbt: built %s", context.asset_key_for_output(event.output_name).path[-1])
         yield event
     with warehouse.connect() as con:
-        con.execute("delete from raw.pending_users")
+        clear_pending_users(con)

@@ -1,15 +1,24 @@
-{% test totals_match(model, expression, compare_model, compare_expression) %}
+{% test totals_match(model, expression, compare_model, compare_expression, since=none, compare_since=none) %}
 {#-
     Fails when an aggregate of the model (`expression`, e.g. `sum(interaction_count)`)
     differs from an aggregate of another relation (`compare_expression`, e.g. `count(*)`).
     When the model's rows are narrowed (see `get_where_subquery`), so is the compared
     relation: to its rows built in the same run when it is a per-user model too, else to
-    every row of the users the narrowed model holds.
+    the rows of the users the narrowed model holds; with `since` and `compare_since`
+    (column names), only to those of each user's rows whose `compare_since` is at or after
+    the earliest `since` of the user's rows in the model (a model rebuilt from a restart).
 -#}
 {%- set narrowed = model is string -%}
 {%- set rebuilt = changed_rows_condition(compare_model, 'compared', rebuilt_only=true)
     if narrowed else '' -%}
-{%- set by_users = narrowed and not rebuilt %}
+{%- set by_users = narrowed and not rebuilt -%}
+{%- set by_time = by_users and since and compare_since -%}
+{%- set earliest = none -%}
+{%- if by_time and execute -%}
+    {%- set earliest = run_query(
+        'select cast(min(' ~ since ~ ') as varchar) from ' ~ model
+    ).columns[0].values()[0] -%}
+{%- endif %}
 
 with
 
@@ -22,8 +31,13 @@ model_rows as (
 {% if by_users -%}
 model_users as (
 
-    select distinct assistant_id, channel, user_id
+    select
+        assistant_id,
+        channel,
+        user_id{% if by_time %},
+        min({{ since }}) as since{% endif %}
     from model_rows
+    group by assistant_id, channel, user_id
 
 ),
 
@@ -37,6 +51,13 @@ compared_rows as (
         on compared.assistant_id = model_users.assistant_id
         and compared.channel = model_users.channel
         and compared.user_id = model_users.user_id
+        {%- if by_time %}
+        and compared.{{ compare_since }} >= model_users.since
+    {%- if earliest %}
+    -- the same bound for every user, as a literal: DuckDB skips the older row groups
+    where compared.{{ compare_since }} >= {{ dbt.cast(dbt.string_literal(earliest), dbt.type_timestamp()) }}
+    {%- endif %}
+        {%- endif %}
     {%- elif rebuilt %}
     where {{ rebuilt }}
     {%- endif %}

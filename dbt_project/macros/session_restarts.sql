@@ -1,0 +1,206 @@
+{% macro session_restarts_relation() -%}
+    {#-
+        intermediate.session_restarts: for each pending user, the time from which the
+        nightly re-sessionizes them (null: their whole history). Written by the pre-hook of
+        int_sessions, emptied with raw.pending_users once `dbt build` succeeds. Bookkeeping,
+        like raw.pending_users: not a model.
+    -#}
+    intermediate.session_restarts
+{%- endmacro %}
+
+
+{% macro pending_changes() -%}
+    {#-
+        One row per pending user: the earliest interaction added or removed since the last
+        successful build (`changed_from`), null when the whole history is to be redone (a
+        queued row without it: an erasure, an assistant whose time zone changed).
+    -#}
+    select
+        assistant_id,
+        channel,
+        user_id,
+        case when count(changed_from) = count(*) then min(changed_from) end as changed_from
+    from {{ pending_users_relation() }}
+    group by assistant_id, channel, user_id
+{%- endmacro %}
+
+
+{% macro session_restarts_sql(sessions) -%}
+    {#-
+        The restart of each pending user, computed from `sessions` (int_sessions before this
+        build touches it). With c the user's `changed_from` and t the session timeout, the
+        user's sessions that end before c - t keep every interaction and every boundary
+        (nothing before c changed, and the next interaction is more than t later), so only
+        the sessions that end at or after c - t are rebuilt: the restart is the start of the
+        earliest of them, or c when there is none. Both are session starts before and after
+        the change, so the sessions from the restart on, rebuilt from the interactions from
+        the restart on, are what a full rebuild gives.
+
+        A restart left by a build that failed after int_sessions (so raw.pending_users was
+        not emptied) is kept when it is earlier: the later models may not have caught up
+        with the sessions it rebuilt.
+    -#}
+    {%- set changed = pending_changes_bound() -%}
+    {#- a warehouse built before the restarts existed has no table yet -#}
+    {%- set stored = execute and adapter.get_relation(
+        database=target.database, schema='intermediate', identifier='session_restarts'
+    ) -%}
+    with
+
+    pending as (
+
+        {{ pending_changes() }}
+
+    ),
+
+    computed as (
+
+        select
+            pending.assistant_id,
+            pending.channel,
+            pending.user_id,
+            case
+                when pending.changed_from is not null
+                    then least(pending.changed_from, min(kept.started_at))
+            end as restart_at
+        from pending
+        left join {{ sessions }} as kept
+            on kept.assistant_id = pending.assistant_id
+            and kept.channel = pending.channel
+            and kept.user_id = pending.user_id
+            and kept.ended_at >= {{ minus_session_timeout('pending.changed_from') }}
+            {%- if changed %}
+            -- the same condition for every user at once: a filter on one column of the scan
+            and kept.ended_at >= {{ minus_session_timeout(changed) }}
+            {%- endif %}
+        group by pending.assistant_id, pending.channel, pending.user_id, pending.changed_from
+
+    ),
+
+    merged as (
+
+        select * from computed
+        {%- if stored %}
+
+        union all
+
+        -- left by a build that failed after int_sessions
+        select assistant_id, channel, user_id, restart_at
+        from {{ session_restarts_relation() }}
+        {%- endif %}
+
+    )
+
+    select
+        assistant_id,
+        channel,
+        user_id,
+        case when count(restart_at) = count(*) then min(restart_at) end as restart_at
+    from merged
+    group by assistant_id, channel, user_id
+{%- endmacro %}
+
+
+{% macro minus_session_timeout(timestamp_sql) -%}
+    {{ dbt.dateadd('minute', -1 * var('session_timeout_minutes'), timestamp_sql) }}
+{%- endmacro %}
+
+
+{% macro pending_changes_bound() -%}
+    {#-
+        The earliest `changed_from` of all pending users as a timestamp literal, or '' when
+        some pending user is to be redone whole (or at parse time). Older rows cannot
+        change in this build; as a literal, it lets DuckDB filter a scan on one column.
+    -#}
+    {%- if not execute -%}
+        {%- do return('') -%}
+    {%- endif -%}
+    {%- set found = run_query(
+        'select cast(min(changed_from) as varchar), count(*) - count(changed_from) from '
+        ~ pending_users_relation()
+    ) -%}
+    {%- set earliest, whole = found.columns[0].values()[0], found.columns[1].values()[0] -%}
+    {%- if earliest is none or whole > 0 -%}
+        {%- do return('') -%}
+    {%- endif -%}
+    {%- do return(dbt.cast(dbt.string_literal(earliest), dbt.type_timestamp())) -%}
+{%- endmacro %}
+
+
+{% macro restart_bound(restarts_sql) -%}
+    {#-
+        The earliest restart of `restarts_sql` as a timestamp literal, or '' when some user
+        restarts from the beginning (or there is no restart, or at parse time).
+    -#}
+    {%- if not execute -%}
+        {%- do return('') -%}
+    {%- endif -%}
+    {%- set found = run_query(
+        'select cast(min(restart_at) as varchar), count(*) - count(restart_at) from ('
+        ~ restarts_sql ~ ') as restarts'
+    ) -%}
+    {%- set earliest, whole = found.columns[0].values()[0], found.columns[1].values()[0] -%}
+    {%- if earliest is none or whole > 0 -%}
+        {%- do return('') -%}
+    {%- endif -%}
+    {%- do return(dbt.cast(dbt.string_literal(earliest), dbt.type_timestamp())) -%}
+{%- endmacro %}
+
+
+{% macro restarted_interactions_bound() -%}
+    {#-
+        For the model int_sessions (compiled before its pre-hooks run): the earliest restart
+        its pre-hook is about to record, as a literal ('' when some user restarts from the
+        beginning): no interaction before it is read again.
+    -#}
+    {{ return(restart_bound(session_restarts_sql(this))) }}
+{%- endmacro %}
+
+
+{% macro ensure_session_restarts() -%}
+    create table if not exists {{ session_restarts_relation() }} (
+        assistant_id {{ dbt.type_string() }} not null,
+        channel {{ dbt.type_string() }} not null,
+        user_id {{ dbt.type_string() }} not null,
+        restart_at {{ dbt.type_timestamp() }}
+    )
+{%- endmacro %}
+
+
+{% macro restart_pending_sessions(relation) -%}
+    {#-
+        Pre-hook of int_sessions. On an incremental run: records each pending user's
+        restart (session_restarts_sql) and deletes their sessions from it on; the model then
+        inserts them rebuilt from the interactions from the restart on. On a full build there
+        is nothing to restart from.
+    -#}
+    {{ ensure_session_restarts() }};
+    {% if is_incremental() %}
+        create or replace temp table computed_restarts as
+        {{ session_restarts_sql(relation) }};
+        delete from {{ session_restarts_relation() }};
+        insert into {{ session_restarts_relation() }}
+        select assistant_id, channel, user_id, restart_at from computed_restarts;
+        drop table computed_restarts;
+    {% endif %}
+{%- endmacro %}
+
+
+{% macro delete_restarted_sessions(relation) -%}
+    {#- Second pre-hook of int_sessions: the pending users' sessions from their restart on. -#}
+    {% if is_incremental() %}
+        {%- set bound = restart_bound('select * from ' ~ session_restarts_relation()) -%}
+        delete from {{ relation }} as kept
+        where exists (
+            select 1 from {{ session_restarts_relation() }} as restarts
+            where
+                restarts.assistant_id = kept.assistant_id
+                and restarts.channel = kept.channel
+                and restarts.user_id = kept.user_id
+                and (restarts.restart_at is null or kept.started_at >= restarts.restart_at)
+        )
+        {%- if bound %}
+            and kept.started_at >= {{ bound }}
+        {%- endif %}
+    {% endif %}
+{%- endmacro %}
