@@ -204,3 +204,54 @@
         {%- endif %}
     {% endif %}
 {%- endmacro %}
+
+
+{% macro restart_floor(restart_sql, grain) -%}
+    {#-
+        The first `grain` ('day' or 'month') whose rows a restart can change: the UTC day
+        before the restart (every local date is at most a day behind UTC), or its month.
+    -#}
+    {%- set day = dbt.dateadd('day', -1, dbt.cast(restart_sql, 'date')) -%}
+    {%- if grain == 'month' -%}
+        {{ dbt.date_trunc('month', day) }}
+    {%- else -%}
+        {{ dbt.cast(day, 'date') }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro is_restarted_row(alias, column, grain) -%}
+    {#-
+        True for the rows (of the relation aliased `alias`) of a pending user dated on or
+        after the user's restart floor (`restart_floor`), `column` being the row's date or
+        month; with a literal bound for all users at once when there is one.
+    -#}
+    {%- set bound = restart_bound('select * from ' ~ session_restarts_relation()) -%}
+    exists (
+        select 1 from {{ session_restarts_relation() }} as restarts
+        where
+            restarts.assistant_id = {{ alias }}.assistant_id
+            and restarts.channel = {{ alias }}.channel
+            and restarts.user_id = {{ alias }}.user_id
+            and (
+                restarts.restart_at is null
+                or {{ alias }}.{{ column }} >= {{ restart_floor('restarts.restart_at', grain) }}
+            )
+    )
+    {%- if bound %}
+    and {{ alias }}.{{ column }} >= {{ restart_floor(bound, grain) }}
+    {%- endif %}
+{%- endmacro %}
+
+
+{% macro delete_restarted_rows(relation, column, grain) -%}
+    {#-
+        Pre-hook of the per-user marts by date (fct_user_days, fct_user_months): on an
+        incremental run, deletes the pending users' rows from their restart floor on; the
+        model inserts them recounted from the user's sessions of those days or months.
+    -#}
+    {% if is_incremental() %}
+        delete from {{ relation }} as kept
+        where {{ is_restarted_row('kept', column, grain) }}
+    {% endif %}
+{%- endmacro %}

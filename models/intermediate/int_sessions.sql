@@ -102,3 +102,7 @@ final as (
 )
 
 select * from final
+{% if not is_incremental() %}
+    -- in time order: a nightly's scan of the last days then skips the older row groups
+    order by started_at
+{% endif %}

@@ -1,8 +1,9 @@
 {#-
     One row per user and local month with sessions.
 
-    Incremental by user (configured in dbt_project.yml), like `int_sessions`: a nightly
-    run deletes and rebuilds the rows of the users in raw.pending_users only.
+    Incremental by user and month (configured in dbt_project.yml): a nightly run deletes
+    and recounts the rows of the users in raw.pending_users from the month before their
+    restart (see `restart_floor`) on; their older months cannot have changed.
 -#}
 with
 
@@ -17,7 +18,9 @@ sessions as (
     select all_sessions.*
     from all_sessions
     {% if is_incremental() %}
-        where {{ rebuilt_since_last_build_of_this('all_sessions') }}
+        where
+            {{ rebuilt_since_last_build_of_this('all_sessions') }}
+            and {{ is_restarted_row('all_sessions', 'session_month', 'month') }}
     {% endif %}
 
 ),
@@ -38,3 +41,7 @@ final as (
 )
 
 select * from final
+{% if not is_incremental() %}
+    -- in time order: a nightly's scan of the last days then skips the older row groups
+    order by activity_month
+{% endif %}

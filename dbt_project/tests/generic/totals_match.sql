@@ -4,15 +4,16 @@
     differs from an aggregate of another relation (`compare_expression`, e.g. `count(*)`).
     When the model's rows are narrowed (see `get_where_subquery`), so is the compared
     relation: to its rows built in the same run when it is a per-user model too, else to
-    the rows of the users the narrowed model holds; with `since` and `compare_since`
-    (column names), only to those of each user's rows whose `compare_since` is at or after
-    the earliest `since` of the user's rows in the model (a model rebuilt from a restart).
+    the rows of the users the narrowed model holds. With `since` and `compare_since`
+    (column names), for a model rebuilt from each user's restart on: to the rows of the
+    users the narrowed model holds whose `compare_since` is at or after the earliest
+    `since` of the user's rows in the model.
 -#}
 {%- set narrowed = model is string -%}
 {%- set rebuilt = changed_rows_condition(compare_model, 'compared', rebuilt_only=true)
     if narrowed else '' -%}
-{%- set by_users = narrowed and not rebuilt -%}
-{%- set by_time = by_users and since and compare_since -%}
+{%- set by_time = narrowed and since and compare_since -%}
+{%- set by_users = narrowed and (by_time or not rebuilt) -%}
 {%- set earliest = none -%}
 {%- if by_time and execute -%}
     {%- set earliest = run_query(
@@ -53,14 +54,16 @@ compared_rows as (
         and compared.user_id = model_users.user_id
         {%- if by_time %}
         and compared.{{ compare_since }} >= model_users.since
-    {%- if earliest %}
-    -- the same bound for every user, as a literal: DuckDB skips the older row groups
-    where compared.{{ compare_since }} >= {{ dbt.cast(dbt.string_literal(earliest), dbt.type_timestamp()) }}
-    {%- endif %}
         {%- endif %}
-    {%- elif rebuilt %}
-    where {{ rebuilt }}
     {%- endif %}
+    where true
+        {%- if rebuilt %}
+        and {{ rebuilt }}
+        {%- endif %}
+        {%- if earliest %}
+        -- the same bound for every user, as a literal: DuckDB skips the older row groups
+        and compared.{{ compare_since }} >= {{ dbt.string_literal(earliest) }}
+        {%- endif %}
 
 ),
 
