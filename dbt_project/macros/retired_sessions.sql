@@ -30,16 +30,39 @@
     -#}
     {{ ensure_retired_sessions() }};
     {% if is_incremental() %}
+        -- the pending users' rows, read once: the model takes back those before the restart
+        create or replace table {{ pending_user_sessions_relation() }} as
+        select kept.*, restarts.restart_at
+        from {{ relation }} as kept
+        inner join {{ session_restarts_relation() }} as restarts
+            on restarts.assistant_id = kept.assistant_id
+            and restarts.channel = kept.channel
+            and restarts.user_id = kept.user_id;
         insert into {{ retired_sessions_relation() }}
         select
             assistant_id, channel, session_date, next_session_date, second_next_session_date,
             built_at
-        from {{ relation }} as kept
-        where {{ is_pending_user('kept') }};
+        from {{ pending_user_sessions_relation() }};
         {{ delete_pending_users(relation) }}
     {% else %}
         delete from {{ retired_sessions_relation() }}
     {% endif %}
+{%- endmacro %}
+
+
+{% macro pending_user_sessions_relation() -%}
+    {#-
+        intermediate.pending_user_sessions: the rows fct_sessions held for the pending users
+        when its incremental run began, with each user's restart. Written by its pre-hook,
+        dropped by its post-hook (same transaction): it holds user ids only while the model
+        runs.
+    -#}
+    intermediate.pending_user_sessions
+{%- endmacro %}
+
+
+{% macro drop_pending_user_sessions() -%}
+    drop table if exists {{ pending_user_sessions_relation() }}
 {%- endmacro %}
 
 

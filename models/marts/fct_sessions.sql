@@ -2,9 +2,12 @@
     One row per session with its local date and its place in the user's history. The dates
     of the next and next-but-one sessions feed `session_chains_daily`.
 
-    Incremental by user (configured in dbt_project.yml), like `int_sessions`: a nightly
-    run deletes and rebuilds the rows of the users in raw.pending_users only. (A change of
-    an assistant's time zone queues all of its users, since their local dates change.)
+    Incremental by user (configured in dbt_project.yml): a nightly run deletes and rebuilds
+    all the rows of the users in raw.pending_users (the next session dates of their last
+    sessions before the change move), but reads from int_sessions only their sessions from
+    their restart on; those before it come back from this table, set aside by the pre-hook.
+    (A change of an assistant's time zone queues all of its users, from the beginning,
+    since their local dates change.)
 -#}
 with
 
@@ -16,12 +19,37 @@ all_sessions as (
 
 sessions as (
 
-    select all_sessions.*
-    from all_sessions
     {% if is_incremental() %}
-        -- all their sessions: int_sessions rebuilt them from a restart on, and the next
-        -- session dates of the ones before it may have changed
-        where {{ is_pending_user('all_sessions') }}
+        {%- set bound = restart_bound('select * from ' ~ session_restarts_relation()) %}
+        -- the pending users' sessions before their restart, unchanged: as this table held
+        -- them (its pre-hook kept them aside), since their next session dates may change
+        select session_id, assistant_id, channel, user_id, started_at, ended_at, interaction_count
+        from {{ pending_user_sessions_relation() }}
+        where restart_at is not null and started_at < restart_at
+
+        union all
+
+        -- and from the restart on, as int_sessions rebuilt them
+        select
+            all_sessions.session_id,
+            all_sessions.assistant_id,
+            all_sessions.channel,
+            all_sessions.user_id,
+            all_sessions.started_at,
+            all_sessions.ended_at,
+            all_sessions.interaction_count
+        from all_sessions
+        inner join {{ session_restarts_relation() }} as restarts
+            on restarts.assistant_id = all_sessions.assistant_id
+            and restarts.channel = all_sessions.channel
+            and restarts.user_id = all_sessions.user_id
+        where
+            (restarts.restart_at is null or all_sessions.started_at >= restarts.restart_at)
+            {%- if bound %}
+            and all_sessions.started_at >= {{ bound }}
+            {%- endif %}
+    {% else %}
+        select * from all_sessions
     {% endif %}
 
 ),
