@@ -300,6 +300,54 @@ def test_killed_runs_then_a_rerun_equal_an_uninterrupted_run(reference: Referenc
         assert total == distinct > 0, table
 
 
+def test_nightlies_killed_inside_dbt_then_a_nightly_equal_an_uninterrupted_run(
+    reference: Reference, tmp_path
+):
+    """Nightly builds stopped after int_sessions and after fct_sessions: the next one still
+    brings every model to what one full run gives (the restarts of the stopped builds are
+    kept, and the earliest wins, so no model is left behind by one that went further)."""
+    deployment = fresh(reference, tmp_path, with_warehouse=False)
+    days = reference.days
+    deployment.run("--from", days[0].isoformat(), "--to", days[-3].isoformat())
+    run_args = (
+        "run",
+        "--landing",
+        str(deployment.landing),
+        "--warehouse",
+        str(deployment.warehouse),
+    )
+    for day, point in (
+        (days[-2], "dbt: built int_sessions"),
+        (days[-1], "dbt: built fct_sessions"),
+    ):
+        run = Watched.start(*run_args, "--date", day.isoformat(), env=deployment.env)
+        if run.wait_for(point) is None:
+            run.finish()
+            pytest.fail(f"the nightly of {day} ended before {point!r}:\n{run.stderr}")
+        run.kill_group()
+        restarts = query(deployment.warehouse, "select count(*) from intermediate.session_restarts")
+        assert restarts[0][0] > 0, f"killed at {point!r}: the restarts were lost"
+
+    final = deployment.run("--date", days[-1].isoformat())
+    assert "checks:" in final.stdout
+    assert differences(deployment.warehouse, reference.deployment.warehouse) == {}
+    for bookkeeping in ("raw.pending_users", "intermediate.session_restarts"):
+        assert query(deployment.warehouse, f"select count(*) from {bookkeeping}") == [(0,)]
+
+
+def test_a_warehouse_from_before_the_restarts_takes_a_nightly(reference: Reference, tmp_path):
+    """A warehouse built before raw.pending_users had changed_from and before
+    intermediate.session_restarts existed: the next nightly adds both and gives the same
+    warehouse as a full run."""
+    deployment = fresh(reference, tmp_path, with_warehouse=True)
+    with duckdb.connect(str(deployment.warehouse)) as con:
+        con.execute("drop table intermediate.session_restarts")
+        con.execute("alter table raw.pending_users drop column changed_from")
+    final = deployment.run("--date", reference.days[-1].isoformat())
+    assert "checks:" in final.stdout
+    assert differences(deployment.warehouse, reference.deployment.warehouse) == {}
+
+
 # --------------------------------------------------------------------------- concurrency
 
 
