@@ -30,20 +30,28 @@
     -#}
     {{ ensure_retired_sessions() }};
     {% if is_incremental() %}
-        -- the pending users' rows, read once: the model takes back those before the restart
-        create or replace table {{ pending_user_sessions_relation() }} as
-        select kept.*, restarts.restart_at
+        -- The pending users' rows are found once, by their key columns only; their other
+        -- columns are then fetched, and the rows deleted, by DuckDB's row id (a read of
+        -- every column of the table to find them took four times as long at 100M).
+        create or replace temp table pending_row_ids as
+        select kept.rowid as row_id, restarts.restart_at
         from {{ relation }} as kept
         inner join {{ session_restarts_relation() }} as restarts
             on restarts.assistant_id = kept.assistant_id
             and restarts.channel = kept.channel
             and restarts.user_id = kept.user_id;
+        -- the model takes back from here the sessions before each user's restart
+        create or replace table {{ pending_user_sessions_relation() }} as
+        select kept.*, pending_row_ids.restart_at
+        from {{ relation }} as kept
+        inner join pending_row_ids on kept.rowid = pending_row_ids.row_id;
         insert into {{ retired_sessions_relation() }}
         select
             assistant_id, channel, session_date, next_session_date, second_next_session_date,
             built_at
         from {{ pending_user_sessions_relation() }};
-        {{ delete_pending_users(relation) }}
+        delete from {{ relation }} where rowid in (select row_id from pending_row_ids);
+        drop table pending_row_ids;
     {% else %}
         delete from {{ retired_sessions_relation() }}
     {% endif %}
