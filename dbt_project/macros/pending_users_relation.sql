@@ -13,10 +13,7 @@
     {#- True for the rows (of the relation aliased `alias`) of a user in raw.pending_users. -#}
     exists (
         select 1 from {{ pending_users_relation() }} as pending
-        where
-            pending.assistant_id = {{ alias }}.assistant_id
-            and pending.channel = {{ alias }}.channel
-            and pending.user_id = {{ alias }}.user_id
+        where {{ same_user('pending', alias) }}
     )
 {%- endmacro %}
 
@@ -30,4 +27,12 @@
         delete from {{ relation }} as kept
         where {{ is_pending_user('kept') }}
     {% endif %}
+{%- endmacro %}
+
+
+{% macro same_user(left, right) -%}
+    {#- True when the rows aliased `left` and `right` are of the same user (the three keys). -#}
+    {{ left }}.assistant_id = {{ right }}.assistant_id
+    and {{ left }}.channel = {{ right }}.channel
+    and {{ left }}.user_id = {{ right }}.user_id
 {%- endmacro %}

@@ -37,9 +37,7 @@
         select kept.rowid as row_id, restarts.restart_at
         from {{ relation }} as kept
         inner join {{ session_restarts_relation() }} as restarts
-            on restarts.assistant_id = kept.assistant_id
-            and restarts.channel = kept.channel
-            and restarts.user_id = kept.user_id;
+            on {{ same_user('restarts', 'kept') }};
         -- the model takes back from here the sessions before each user's restart
         create or replace table {{ pending_user_sessions_relation() }} as
         select kept.*, pending_row_ids.restart_at

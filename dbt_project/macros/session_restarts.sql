@@ -65,9 +65,7 @@
             end as restart_at
         from pending
         left join {{ sessions }} as kept
-            on kept.assistant_id = pending.assistant_id
-            and kept.channel = pending.channel
-            and kept.user_id = pending.user_id
+            on {{ same_user('kept', 'pending') }}
             and kept.ended_at >= {{ minus_session_timeout('pending.changed_from') }}
             {%- if changed %}
             -- the same condition for every user at once: a filter on one column of the scan
@@ -112,18 +110,7 @@
         some pending user is to be redone whole (or at parse time). Older rows cannot
         change in this build; as a literal, it lets DuckDB filter a scan on one column.
     -#}
-    {%- if not execute -%}
-        {%- do return('') -%}
-    {%- endif -%}
-    {%- set found = run_query(
-        'select cast(min(changed_from) as varchar), count(*) - count(changed_from) from '
-        ~ pending_users_relation()
-    ) -%}
-    {%- set earliest, whole = found.columns[0].values()[0], found.columns[1].values()[0] -%}
-    {%- if earliest is none or whole > 0 -%}
-        {%- do return('') -%}
-    {%- endif -%}
-    {%- do return(dbt.cast(dbt.string_literal(earliest), dbt.type_timestamp())) -%}
+    {{ return(earliest_or_nothing(pending_users_relation(), 'changed_from')) }}
 {%- endmacro %}
 
 
@@ -132,15 +119,25 @@
         The earliest restart of `restarts_sql` as a timestamp literal, or '' when some user
         restarts from the beginning (or there is no restart, or at parse time).
     -#}
+    {{ return(earliest_or_nothing('(' ~ restarts_sql ~ ') as restarts', 'restart_at')) }}
+{%- endmacro %}
+
+
+{% macro earliest_or_nothing(from_sql, column) -%}
+    {#-
+        The earliest `column` (a timestamp) of the rows of `from_sql`, as a literal; '' when
+        there is no row, when a row has none (no bound holds for every row), or at parse
+        time.
+    -#}
     {%- if not execute -%}
         {%- do return('') -%}
     {%- endif -%}
     {%- set found = run_query(
-        'select cast(min(restart_at) as varchar), count(*) - count(restart_at) from ('
-        ~ restarts_sql ~ ') as restarts'
+        'select cast(min(' ~ column ~ ') as varchar), count(*) - count(' ~ column ~ ') from '
+        ~ from_sql
     ) -%}
-    {%- set earliest, whole = found.columns[0].values()[0], found.columns[1].values()[0] -%}
-    {%- if earliest is none or whole > 0 -%}
+    {%- set earliest, unbounded = found.columns[0].values()[0], found.columns[1].values()[0] -%}
+    {%- if earliest is none or unbounded > 0 -%}
         {%- do return('') -%}
     {%- endif -%}
     {%- do return(dbt.cast(dbt.string_literal(earliest), dbt.type_timestamp())) -%}
@@ -194,9 +191,7 @@
         where exists (
             select 1 from {{ session_restarts_relation() }} as restarts
             where
-                restarts.assistant_id = kept.assistant_id
-                and restarts.channel = kept.channel
-                and restarts.user_id = kept.user_id
+                {{ same_user('restarts', 'kept') }}
                 and (restarts.restart_at is null or kept.started_at >= restarts.restart_at)
         )
         {%- if bound %}
@@ -230,9 +225,7 @@
     exists (
         select 1 from {{ session_restarts_relation() }} as restarts
         where
-            restarts.assistant_id = {{ alias }}.assistant_id
-            and restarts.channel = {{ alias }}.channel
-            and restarts.user_id = {{ alias }}.user_id
+            {{ same_user('restarts', alias) }}
             and (
                 restarts.restart_at is null
                 or {{ alias }}.{{ column }} >= {{ restart_floor('restarts.restart_at', grain) }}

@@ -31,11 +31,7 @@ parent as (
     from {{ to }} as parent_rows
     {%- if per_user_parent %}
     where exists (
-        select 1 from child_users
-        where
-            child_users.assistant_id = parent_rows.assistant_id
-            and child_users.channel = parent_rows.channel
-            and child_users.user_id = parent_rows.user_id
+        select 1 from child_users where {{ same_user('child_users', 'parent_rows') }}
     )
     {%- endif %}
 

@@ -26,9 +26,7 @@ interactions_to_sessionize as (
     {% if is_incremental() %}
         {%- set bound = restarted_interactions_bound() %}
         inner join {{ session_restarts_relation() }} as restarts
-            on restarts.assistant_id = interactions.assistant_id
-            and restarts.channel = interactions.channel
-            and restarts.user_id = interactions.user_id
+            on {{ same_user('restarts', 'interactions') }}
         where
             (restarts.restart_at is null or interactions.occurred_at >= restarts.restart_at)
             {%- if bound %}

@@ -40,9 +40,7 @@ sessions as (
             all_sessions.interaction_count
         from all_sessions
         inner join {{ session_restarts_relation() }} as restarts
-            on restarts.assistant_id = all_sessions.assistant_id
-            and restarts.channel = all_sessions.channel
-            and restarts.user_id = all_sessions.user_id
+            on {{ same_user('restarts', 'all_sessions') }}
         where
             (restarts.restart_at is null or all_sessions.started_at >= restarts.restart_at)
             {%- if bound %}

@@ -49,9 +49,7 @@ compared_rows as (
     from {{ compare_model }} as compared
     {%- if by_users %}
     inner join model_users
-        on compared.assistant_id = model_users.assistant_id
-        and compared.channel = model_users.channel
-        and compared.user_id = model_users.user_id
+        on {{ same_user('compared', 'model_users') }}
         {%- if by_time %}
         and compared.{{ compare_since }} >= model_users.since
         {%- endif %}
