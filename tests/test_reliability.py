@@ -253,15 +253,14 @@ def fresh(reference: Reference, root: Path, with_warehouse: bool) -> Deployment:
 # --------------------------------------------------------------------------- crash safety
 
 
+def run_command(deployment: Deployment) -> tuple[str, ...]:
+    """`chatwh run` on the deployment's landing zone and warehouse (the days are added)."""
+    return ("run", "--landing", str(deployment.landing), "--warehouse", str(deployment.warehouse))
+
+
 def test_killed_runs_then_a_rerun_equal_an_uninterrupted_run(reference: Reference, tmp_path):
     deployment = fresh(reference, tmp_path, with_warehouse=False)
-    run_args = (
-        "run",
-        "--landing",
-        str(deployment.landing),
-        "--warehouse",
-        str(deployment.warehouse),
-    )
+    run_args = run_command(deployment)
     for point in KILL_POINTS:
         run = Watched.start(*run_args, env=deployment.env)
         reached = run.wait_for(point)
@@ -309,13 +308,7 @@ def test_nightlies_killed_inside_dbt_then_a_nightly_equal_an_uninterrupted_run(
     deployment = fresh(reference, tmp_path, with_warehouse=False)
     days = reference.days
     deployment.run("--from", days[0].isoformat(), "--to", days[-3].isoformat())
-    run_args = (
-        "run",
-        "--landing",
-        str(deployment.landing),
-        "--warehouse",
-        str(deployment.warehouse),
-    )
+    run_args = run_command(deployment)
     for day, point in (
         (days[-2], "dbt: built int_sessions"),
         (days[-1], "dbt: built fct_sessions"),
@@ -401,13 +394,7 @@ def test_second_run_stops_queries_answer_or_say_busy_and_wait_waits(reference: R
     deployment = fresh(reference, tmp_path, with_warehouse=True)
     days = reference.days
     assistant = query(deployment.warehouse, "select min(assistant_id) from marts.customers")[0][0]
-    run_args = (
-        "run",
-        "--landing",
-        str(deployment.landing),
-        "--warehouse",
-        str(deployment.warehouse),
-    )
+    run_args = run_command(deployment)
 
     first = Watched.start(*run_args, env=deployment.env)
     assert first.wait_for("assistants:") is not None, first.stderr  # it holds the writer lock

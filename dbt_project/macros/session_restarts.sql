@@ -144,6 +144,22 @@
 {%- endmacro %}
 
 
+{% macro recorded_restart_bound() -%}
+    {#- restart_bound of the restarts int_sessions recorded in this build. -#}
+    {{ return(restart_bound('select * from ' ~ session_restarts_relation())) }}
+{%- endmacro %}
+
+
+{% macro is_from_restart(time_sql) -%}
+    {#-
+        SQL condition on a row joined with its user's restart (aliased `restarts`): the
+        row's time (`time_sql`) is at or after the restart, or the user restarts from the
+        beginning.
+    -#}
+    (restarts.restart_at is null or {{ time_sql }} >= restarts.restart_at)
+{%- endmacro %}
+
+
 {% macro restarted_interactions_bound() -%}
     {#-
         For the model int_sessions (compiled before its pre-hooks run): the earliest restart
@@ -166,10 +182,9 @@
 
 {% macro restart_pending_sessions(relation) -%}
     {#-
-        Pre-hook of int_sessions. On an incremental run: records each pending user's
-        restart (session_restarts_sql) and deletes their sessions from it on; the model then
-        inserts them rebuilt from the interactions from the restart on. On a full build there
-        is nothing to restart from.
+        First pre-hook of int_sessions. On an incremental run: records each pending user's
+        restart (session_restarts_sql), replacing those a failed build left (they take part
+        in the computation). On a full build there is nothing to restart from.
     -#}
     {{ ensure_session_restarts() }};
     {% if is_incremental() %}
@@ -186,14 +201,14 @@
 {% macro delete_restarted_sessions(relation) -%}
     {#- Second pre-hook of int_sessions: the pending users' sessions from their restart on. -#}
     {% if is_incremental() %}
-        {%- set bound = restart_bound('select * from ' ~ session_restarts_relation()) -%}
         delete from {{ relation }} as kept
         where exists (
             select 1 from {{ session_restarts_relation() }} as restarts
             where
                 {{ same_user('restarts', 'kept') }}
-                and (restarts.restart_at is null or kept.started_at >= restarts.restart_at)
+                and {{ is_from_restart('kept.started_at') }}
         )
+        {%- set bound = recorded_restart_bound() %}
         {%- if bound %}
             and kept.started_at >= {{ bound }}
         {%- endif %}
@@ -221,7 +236,7 @@
         after the user's restart floor (`restart_floor`), `column` being the row's date or
         month; with a literal bound for all users at once when there is one.
     -#}
-    {%- set bound = restart_bound('select * from ' ~ session_restarts_relation()) -%}
+    {%- set bound = recorded_restart_bound() -%}
     exists (
         select 1 from {{ session_restarts_relation() }} as restarts
         where

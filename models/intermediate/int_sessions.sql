@@ -28,7 +28,7 @@ interactions_to_sessionize as (
         inner join {{ session_restarts_relation() }} as restarts
             on {{ same_user('restarts', 'interactions') }}
         where
-            (restarts.restart_at is null or interactions.occurred_at >= restarts.restart_at)
+            {{ is_from_restart('interactions.occurred_at') }}
             {%- if bound %}
             and interactions.occurred_at >= {{ bound }}
             {%- endif %}

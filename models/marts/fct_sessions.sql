@@ -20,7 +20,7 @@ all_sessions as (
 sessions as (
 
     {% if is_incremental() %}
-        {%- set bound = restart_bound('select * from ' ~ session_restarts_relation()) %}
+        {%- set bound = recorded_restart_bound() %}
         -- the pending users' sessions before their restart, unchanged: as this table held
         -- them (its pre-hook kept them aside), since their next session dates may change
         select session_id, assistant_id, channel, user_id, started_at, ended_at, interaction_count
@@ -42,7 +42,7 @@ sessions as (
         inner join {{ session_restarts_relation() }} as restarts
             on {{ same_user('restarts', 'all_sessions') }}
         where
-            (restarts.restart_at is null or all_sessions.started_at >= restarts.restart_at)
+            {{ is_from_restart('all_sessions.started_at') }}
             {%- if bound %}
             and all_sessions.started_at >= {{ bound }}
             {%- endif %}
