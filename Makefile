@@ -7,6 +7,8 @@ UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # One planned-materialization event per asset and run, not per day (see docs/design.md).
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
+# A range's per-day materializations stored in one write per asset (orchestration/instance_storage.py).
+export DAGSTER_EVENT_BATCH_SIZE ?= 1000
 
 .PHONY: install demo test bench docs lint dev lock browser clean
 
