@@ -670,7 +670,9 @@ select
     ) end,
     null, null,
     case when reason is null then assistant_id end,
-    case when reason is null then coalesce(from_value ->> '$', user_id_value ->> '$') end,
+    -- the user's pseudonym: the phone number is never written, not even to this temp table
+    case when reason is null
+        then {hmac_sql("coalesce(from_value ->> '$', user_id_value ->> '$')")} end,
     case when reason is null then id_value ->> '$' end,
     case when reason is null then type_value ->> '$' end,
     case when reason is null then occurred_at end
@@ -682,11 +684,6 @@ CLASSIFY = {
     "whatsapp": (WHATSAPP_BODIES, WHATSAPP_CHANGES, WHATSAPP_RECORDS),
 }
 
-
-# Pseudonymize the WhatsApp user key in place: the phone number never leaves this temp table.
-WHATSAPP_PSEUDONYMIZE = f"""
-update records set user_id = {hmac_sql("user_id")} where user_id is not null
-"""
 
 WEB_ERASED = f"""
 update records set outcome = 'erased'
@@ -864,6 +861,11 @@ def _chunks(
     return chunks
 
 
+def _params_in(statement: str, params: dict[str, str]) -> dict[str, str]:
+    """The named parameters that ``statement`` uses (DuckDB refuses the others)."""
+    return {name: value for name, value in params.items() if f"${name}" in statement}
+
+
 def _load_chunk(
     con: duckdb.DuckDBPyConnection,
     landing: str,
@@ -887,11 +889,10 @@ def _load_chunk(
             con.execute("drop view lines")
             _drop_lines(con, channel)  # no later statement reads them: free their memory
             for statement in later:
-                con.execute(statement)
+                con.execute(statement, _params_in(statement, pad_params))
             if channel == "web":
                 con.execute(WEB_ERASED, pad_params)
             else:
-                con.execute(WHATSAPP_PSEUDONYMIZE, pad_params)
                 con.execute(WHATSAPP_ERASED)
             _write(con, channel, days)
             counts[channel] = _audit(con, channel, files_of[channel])
