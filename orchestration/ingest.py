@@ -174,19 +174,25 @@ def _is_empty_file(con: duckdb.DuckDBPyConnection, path: str) -> bool:
 # single character 0x1F, a line holding just that character read as blank and was dropped.
 LINE_DELIMITER = "chr(31) || chr(30) || chr(29) || chr(28)"
 
+
 # Every line of the given files, with its file; a line that is not UTF-8 or too long lands
 # in the rejects tables instead. Insertion order is preserved, so within one file the rowid
 # order is the line order. Buffers of twice the longest line: with the reader's default
 # buffer for 32 MB lines, the year of 10M messages took 15.7 to 20.0 s to read, with
 # these 13.1 to 13.9 s (docs/benchmarks.md).
-READ_FILES = f"""
-create or replace temp table file_lines as
-select filename as source_file, line from read_csv(
-    $files, columns = {{'line': 'VARCHAR'}}, delim = {LINE_DELIMITER}, quote = '', escape = '',
-    header = false, auto_detect = false, strict_mode = false,
+def _read_csv(files_sql: str) -> str:
+    """SQL: every line of the files (a list of paths), with its file."""
+    return f"""read_csv(
+    {files_sql}, columns = {{'line': 'VARCHAR'}}, delim = {LINE_DELIMITER}, quote = '',
+    escape = '', header = false, auto_detect = false, strict_mode = false,
     max_line_size = {MAX_LINE_BYTES}, buffer_size = {2 * MAX_LINE_BYTES}, filename = true,
     store_rejects = true, rejects_table = 'file_rejects', rejects_scan = 'file_reject_scans'
-)
+)"""
+
+
+READ_FILES = f"""
+create or replace temp table file_lines as
+select filename as source_file, line from {_read_csv("$files")}
 """
 
 # Each file's first row id (and its arrival day): file_lines keeps the insertion order, so
@@ -208,7 +214,8 @@ _POSITIONED = """
     from {file_lines} as lines
     inner join {starts} as starts using (source_file)
 """
-_NOT_BLANK = "not regexp_full_match(positioned.line, '[ \\t]*')"  # blank lines are no records
+_BLANK = "regexp_full_match({line}, '[ \\t]*')"  # blank lines are no records (null: empty)
+_NOT_BLANK = "not " + _BLANK.format(line="positioned.line")
 
 # The common case, no rejected line: the line at position p is line p + 1.
 KEPT_LINES = f"""
@@ -276,8 +283,19 @@ def _number_into(con: duckdb.DuckDBPyConnection, numbered: str, starts: str, cle
         con.execute(NUMBER_LINES.format(**names))
 
 
+def _batch_files(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
+    """The temp table ``batch_files``: the files being read, with their arrival days."""
+    con.execute(
+        """
+        create or replace temp table batch_files as
+        select unnest($files::varchar[]) as source_file, unnest($days::date[]) as arrival_date
+        """,
+        {"files": files, "days": [arrival_date_of(path) for path in files]},
+    )
+
+
 def _read_lines(con: duckdb.DuckDBPyConnection, files: list[str], channel: str) -> None:
-    """Make the temp view ``lines_<channel>``: every line of ``files``, numbered.
+    """Make the temp view ``lines_<channel>``: every line of ``files``, read and numbered.
 
     A line that is not UTF-8 or too long gets ``read_error``; a file that cannot be read at
     all (truncated gzip, not gzip) becomes one line with ``line_number`` null. All files are
@@ -295,13 +313,7 @@ def _read_lines(con: duckdb.DuckDBPyConnection, files: list[str], channel: str) 
         )
         """
     )
-    con.execute(
-        """
-        create or replace temp table batch_files as
-        select unnest($files::varchar[]) as source_file, unnest($days::date[]) as arrival_date
-        """,
-        {"files": files, "days": [arrival_date_of(path) for path in files]},
-    )
+    _batch_files(con, files)
     con.execute(f"create temp view {view} as from {numbered}")
     if not files:
         return
@@ -328,8 +340,74 @@ def _read_lines(con: duckdb.DuckDBPyConnection, files: list[str], channel: str) 
             )
 
 
+# The common case, every file readable and no line rejected, reads each file once and
+# copies no line: the first classification statement of the channel (CLASSIFIED_LINES)
+# reads the files itself, and its table, one row per line in the order read (DuckDB keeps
+# the insertion order through the scan, the projections and the lookup joins), is numbered
+# afterwards by row id. A blank line comes through with this reason, and its row is dropped
+# once the lines are numbered. Copying the lines first cost 0.4 s more per month of one
+# channel at 10M (docs/benchmarks.md).
+BLANK_LINE = "blank line"
+
+STREAMED_LINES = """
+create or replace temp view lines_{channel} as
+select files.arrival_date, lines.filename as source_file, null::bigint as line_number,
+    lines.line, case when lines.line is null or {blank} then '{reason}' end as read_error
+from {read_csv} as lines
+inner join batch_files as files on files.source_file = lines.filename
+"""
+
+# The table each channel's classification makes first, one row per line, and its reason.
+CLASSIFIED_LINES = {"web": ("records", "reason"), "whatsapp": ("bodies", "line_reason")}
+
+
+class StreamedReadFailed(Exception):
+    """A streamed read rejected a line: the chunk is loaded again, its lines read first."""
+
+
+def _stream_lines(con: duckdb.DuckDBPyConnection, files: list[str], channel: str) -> None:
+    """Make the temp view ``lines_<channel>``: every line of ``files`` as the files are read,
+    not yet numbered (see _number_streamed_lines)."""
+    if not files:
+        _read_lines(con, files, channel)  # the empty view
+        return
+    _drop_lines(con, channel)
+    _batch_files(con, files)
+    paths = ", ".join("'" + path.replace("'", "''") + "'" for path in files)
+    con.execute(
+        STREAMED_LINES.format(
+            channel=channel,
+            blank=_BLANK.format(line="lines.line"),
+            reason=BLANK_LINE,
+            read_csv=_read_csv(f"[{paths}]"),
+        )
+    )
+
+
+def _number_streamed_lines(con: duckdb.DuckDBPyConnection, channel: str) -> None:
+    """Number the lines of the channel's first classified table; drop its blank lines."""
+    if con.execute("select count(*) from file_rejects").fetchall()[0][0]:
+        raise StreamedReadFailed(channel)
+    table, reason = CLASSIFIED_LINES[channel]
+    con.execute(
+        f"""
+        create or replace temp table streamed_starts as
+        select source_file, min(rowid) as first_row from {table} group by source_file
+        """
+    )
+    con.execute(
+        f"""
+        update {table} set line_number = {table}.rowid - starts.first_row + 1
+        from streamed_starts as starts where starts.source_file = {table}.source_file
+        """
+    )
+    con.execute(f"delete from {table} where {reason} = '{BLANK_LINE}'")
+    con.execute("drop table streamed_starts")
+
+
 def _drop_lines(con: duckdb.DuckDBPyConnection, channel: str) -> None:
-    """Drop what ``_read_lines`` made for the channel (and the last read's tables)."""
+    """Drop what ``_read_lines`` or ``_stream_lines`` made for the channel (and the last
+    read's tables)."""
     con.execute(f"drop view if exists lines_{channel}")
     for table in (
         f"numbered_{channel}",
@@ -873,20 +951,43 @@ def _load_chunk(
     files_of: dict[str, list[str]],
     pad_params: dict[str, str],
 ) -> dict[str, ChannelCounts]:
-    """Load some arrival days of both channels in one transaction."""
-    # Read before the transaction: a file that cannot be read (truncated gzip) fails only its
-    # own statement here, whereas inside a transaction it would abort the whole load.
-    for channel in CHANNELS:
-        _read_lines(con, files_of[channel], channel)
+    """Load some arrival days of both channels in one transaction.
+
+    The files are read as they are classified. When a file cannot be read (truncated gzip)
+    or has a line the reader rejects (not UTF-8, too long), that transaction is rolled back
+    and the chunk loaded again with its lines read first (``_read_lines``): a file that
+    cannot be read then fails only its own statement, before the transaction.
+    """
+    try:
+        return _load_chunk_once(con, landing, days, files_of, pad_params, streamed=True)
+    except (duckdb.Error, StreamedReadFailed):
+        return _load_chunk_once(con, landing, days, files_of, pad_params, streamed=False)
+
+
+def _load_chunk_once(
+    con: duckdb.DuckDBPyConnection,
+    landing: str,
+    days: list[date],
+    files_of: dict[str, list[str]],
+    pad_params: dict[str, str],
+    streamed: bool,
+) -> dict[str, ChannelCounts]:
+    if not streamed:
+        for channel in CHANNELS:
+            _read_lines(con, files_of[channel], channel)
     con.execute("begin transaction")
     try:
         load_assistants(con, landing)
         counts: dict[str, ChannelCounts] = {}
         for channel in CHANNELS:
+            if streamed:
+                _stream_lines(con, files_of[channel], channel)
             con.execute(f"create or replace temp view lines as from lines_{channel}")
             reads_lines, *later = CLASSIFY[channel]
             con.execute(reads_lines)
             con.execute("drop view lines")
+            if streamed and files_of[channel]:
+                _number_streamed_lines(con, channel)
             _drop_lines(con, channel)  # no later statement reads them: free their memory
             for statement in later:
                 con.execute(statement, _params_in(statement, pad_params))

@@ -397,6 +397,57 @@ def test_line_numbers_stay_exact_across_files_read_in_one_call(
     assert_counts_add_up(con)
 
 
+@pytest.mark.parametrize("rejected_line", [False, True], ids=["streamed", "read-first"])
+def test_both_reads_number_lines_alike(
+    con: duckdb.DuckDBPyConnection, landing: Path, monkeypatch, rejected_line: bool
+) -> None:
+    """Files are streamed into the classification and numbered afterwards; a chunk with a
+    rejected line is loaded again with its lines read first. Both number every line of
+    every file (blank lines counted, never recorded) and load the same."""
+    import orchestration.ingest as ingest_module
+
+    careful_reads = []
+    read_lines = ingest_module._read_lines
+
+    def recorded(con, files, channel):
+        careful_reads.extend(files)
+        read_lines(con, files, channel)
+
+    monkeypatch.setattr(ingest_module, "_read_lines", recorded)
+    expected: dict[Path, tuple[dict[int, str], list[int]]] = {}
+    for channel in ("web", "whatsapp"):
+        for name in ("a.jsonl", "b.jsonl.gz", "c.jsonl"):
+            lines, good, bad = [], {}, []
+            for number in range(1, 301):
+                if number % 17 == 0:
+                    lines.append(b"" if number % 2 else b" \t ")
+                elif number % 23 == 0:
+                    lines.append(b"not json")
+                    bad.append(number)
+                elif rejected_line and name == "c.jsonl" and number == 250:
+                    lines.append(b"\xff not utf-8")
+                    bad.append(number)
+                else:
+                    message = f"{channel}-{name}-{number}"
+                    lines.append(good_line(channel, message))
+                    good[number] = message if channel == "web" else f"wamid.{message}"
+            folder = landing / channel / f"dt={DAY.isoformat()}"
+            folder.mkdir(parents=True, exist_ok=True)
+            data = b"".join(line + b"\n" for line in lines)
+            path = folder / name
+            path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+            expected[path] = (good, bad)
+    load(con, landing, DAY)
+
+    assert bool(careful_reads) == rejected_line
+    for path, (good, bad) in expected.items():
+        channel = path.parent.parent.name
+        assert loaded_lines(con, channel, path) == good, path
+        assert sorted(quarantine_of(con, path)) == bad, path
+        assert audit_of(con, path).records == len(good) + len(bad)
+    assert_counts_add_up(con)
+
+
 def test_control_characters_never_cut_or_hide_a_line(
     con: duckdb.DuckDBPyConnection, landing: Path
 ) -> None:
