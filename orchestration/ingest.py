@@ -297,11 +297,12 @@ def _batch_files(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
 def _read_lines(con: duckdb.DuckDBPyConnection, files: list[str], channel: str) -> None:
     """Make the temp view ``lines_<channel>``: every line of ``files``, read and numbered.
 
-    A line that is not UTF-8 or too long gets ``read_error``; a file that cannot be read at
-    all (truncated gzip, not gzip) becomes one line with ``line_number`` null. All files are
+    The careful read, for a chunk that cannot be streamed (see ``_stream_lines``): a line
+    that is not UTF-8 or too long gets ``read_error``; a file that cannot be read at all
+    (truncated gzip, not gzip) becomes one line with ``line_number`` null. All files are
     read in one call; only when that fails are they read one by one, to find the bad file.
-    In the common case (one read, no rejected line) the view numbers the lines as they are
-    read: they are never copied.
+    When the one read rejected no line, the view numbers the lines it read by row id
+    without copying them again.
     """
     view, numbered, starts = (f"{part}_{channel}" for part in ("lines", "numbered", "starts"))
     _drop_lines(con, channel)
