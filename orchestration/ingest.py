@@ -951,28 +951,16 @@ def _load_chunk(
     days: list[date],
     files_of: dict[str, list[str]],
     pad_params: dict[str, str],
+    streamed: bool = True,
 ) -> dict[str, ChannelCounts]:
     """Load some arrival days of both channels in one transaction.
 
     The files are read as they are classified. When a file cannot be read (truncated gzip)
     or has a line the reader rejects (not UTF-8, too long), that transaction is rolled back
-    and the chunk loaded again with its lines read first (``_read_lines``): a file that
-    cannot be read then fails only its own statement, before the transaction.
+    and the chunk loaded again with its lines read first (``streamed=False``, see
+    ``_read_lines``): a file that cannot be read then fails only its own statement, before
+    the transaction.
     """
-    try:
-        return _load_chunk_once(con, landing, days, files_of, pad_params, streamed=True)
-    except (duckdb.Error, StreamedReadFailed):
-        return _load_chunk_once(con, landing, days, files_of, pad_params, streamed=False)
-
-
-def _load_chunk_once(
-    con: duckdb.DuckDBPyConnection,
-    landing: str,
-    days: list[date],
-    files_of: dict[str, list[str]],
-    pad_params: dict[str, str],
-    streamed: bool,
-) -> dict[str, ChannelCounts]:
     if not streamed:
         for channel in CHANNELS:
             _read_lines(con, files_of[channel], channel)
@@ -1001,10 +989,15 @@ def _load_chunk_once(
         for table in ("records", "bodies", "change_parts"):
             con.execute(f"drop table if exists {table}")
         con.execute("commit")
+        return counts
+    except (duckdb.Error, StreamedReadFailed):
+        con.execute("rollback")
+        if not streamed:
+            raise
     except BaseException:
         con.execute("rollback")
         raise
-    return counts
+    return _load_chunk(con, landing, days, files_of, pad_params, streamed=False)
 
 
 def ingest(
