@@ -98,7 +98,11 @@
         from bucket_starts
     ),
     window_days as (
-        select d.channel as user_channel, d.user_id, d.activity_date, d.sessions
+        select
+            d.channel as user_channel,
+            d.user_id,
+            d.sessions,
+            {{ bucket_of('d.activity_date') }} as bucket_start
         from {{ marts }}.fct_user_days as d, params
         where d.assistant_id = assistant_id
             and (channel = 'all' or d.channel = channel)
@@ -110,10 +114,8 @@
         group by w.user_channel, w.user_id
     ),
     bucket_users as (
-        select distinct buckets.bucket_start, window_days.user_channel, window_days.user_id
+        select distinct bucket_start, user_channel, user_id
         from window_days
-        inner join buckets
-            on window_days.activity_date between buckets.bucket_start and buckets.bucket_end
     ),
     bucket_activity as (
         select
@@ -127,13 +129,12 @@
         group by bucket_users.bucket_start
     ),
     bucket_new_users as (
-        select buckets.bucket_start, count(*) as new_users
-        from {{ marts }}.customers as c
-        inner join buckets
-            on c.first_session_date between buckets.bucket_start and buckets.bucket_end
+        select {{ bucket_of('c.first_session_date') }} as bucket_start, count(*) as new_users
+        from {{ marts }}.customers as c, params
         where c.assistant_id = assistant_id
             and (channel = 'all' or c.channel = channel)
-        group by buckets.bucket_start
+            and c.first_session_date between params.window_from and params.window_to
+        group by all
     ),
     totals as (
         select * from {{ marts }}.sessions_view(assistant_id, from_date, to_date, channel := channel)
@@ -225,3 +226,21 @@
     order by month_start;
     {%- endif -%}
 {% endmacro %}
+
+
+{% macro bucket_of(date_sql) -%}
+{#-
+    The start of the Customers bucket holding a date of the window, computed rather than
+    looked up in the buckets (a range join of every user-day to them took longer: 257 to
+    265 ms against 220 to 244 ms for a year at 10M). One branch per grain, so that each
+    `date_trunc` has a constant part; the first bucket starts at the window's first day.
+-#}
+greatest(
+    case params.bucket_grain
+        when 'day' then {{ date_sql }}
+        when 'week' then cast(date_trunc('week', {{ date_sql }}) as date)
+        else cast(date_trunc('month', {{ date_sql }}) as date)
+    end,
+    params.window_from
+)
+{%- endmacro %}
