@@ -22,9 +22,12 @@ def daily(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"days": len(context.partition_keys)})
 
 
-def run_range(home: Path) -> tuple[dg.DagsterInstance, str]:
+def run_range(home: Path, monkeypatch) -> tuple[dg.DagsterInstance, str]:
+    """A new instance in ``home``, configured by the project's dagster.yaml, and the id of
+    one run over seven of its days."""
     home.mkdir()
     shutil.copyfile(PROJECT_DIR / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # dagster.yaml's storage reads it
     instance = dg.DagsterInstance.from_config(str(home))
     result = dg.materialize(
         [daily],
@@ -61,26 +64,24 @@ def test_a_batch_of_daily_events_is_stored_as_one_by_one(tmp_path, monkeypatch):
         batches.append(len(events))
 
     monkeypatch.setattr(BatchingSqliteEventLogStorage, "store_event_batch", recorded)
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # dagster.yaml's storage reads it
     monkeypatch.setenv("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")  # as chatwh
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "1000")
-    batched, batched_run = run_range(tmp_path / "batched")
+    batched, batched_run = run_range(tmp_path / "batched", monkeypatch)
     assert batches == [7]  # the seven days' materializations, in one write
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")
-    single, single_run = run_range(tmp_path / "single")
+    single, single_run = run_range(tmp_path / "single", monkeypatch)
     assert batches == [7]
     with batched, single:
         assert isinstance(batched.event_log_storage, BatchingSqliteEventLogStorage)
         expected_days = [f"2026-01-0{day}" for day in range(2, 9)]
         result = stored(batched, batched_run)
         assert result[0] == expected_days
+        assert result[1] == [(day, True) for day in expected_days]  # this run's, no other
         assert result == stored(single, single_run)
 
 
 def test_events_of_several_runs_are_stored_one_by_one(tmp_path, monkeypatch):
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    _, first_run = run_range(tmp_path / "home")
-    instance = dg.DagsterInstance.from_config(str(tmp_path / "home"))
+    instance, first_run = run_range(tmp_path / "home", monkeypatch)
     with instance:
         events = [
             entry
