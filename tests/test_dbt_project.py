@@ -424,6 +424,53 @@ def test_pending_test_scope_reads_only_what_the_run_changed(
 
 
 @pytest.mark.xdist_group("simulated")
+def test_nightly_session_relationship_is_checked_from_the_restart(
+    built: dict[str, Any], tmp_path: Path
+) -> None:
+    """Under `test_scope: pending`, fct_sessions' sessions must exist in int_sessions from
+    the build's earliest restart on (the rows before it are taken back unchanged): a lost
+    session after the restart fails the test, one before it is not read again."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        *user, first, last = con.execute(
+            "select assistant_id, channel, user_id, min(started_at), max(started_at) "
+            "from marts.fct_sessions group by all having count(*) >= 3 limit 1"
+        ).fetchall()[0]
+        con.execute(
+            "create table if not exists intermediate.session_restarts (assistant_id varchar "
+            "not null, channel varchar not null, user_id varchar not null, restart_at timestamp)"
+        )
+        con.execute(
+            "insert into intermediate.session_restarts values (?, ?, ?, ?)",
+            [*user, last],
+        )
+
+    def lose(started_at) -> set[str]:
+        """Give the user's session starting then an id int_sessions does not hold, as if
+        this build wrote it; the failing tests of fct_sessions."""
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(
+                "update marts.fct_sessions set session_id = 'lost-' || session_id, "
+                "built_at = timestamp '2999-01-01' "
+                "where assistant_id = ? and channel = ? and user_id = ? and started_at = ?",
+                [*user, started_at],
+            )
+        completed = run_dbt(
+            "test", "--select", "fct_sessions", "--vars", "{test_scope: pending}",
+            target=tmp_path / "target", warehouse=warehouse, check=False,
+        )  # fmt: skip
+        return {
+            name
+            for name in failed_tests(completed)
+            if name.startswith("relationships_fct_sessions_session_id")
+        }
+
+    assert lose(first) == set()  # before the restart: a row taken back, not read again
+    assert len(lose(last)) == 1  # from the restart on: checked
+
+
+@pytest.mark.xdist_group("simulated")
 def test_session_chains_are_kept_by_difference_while_the_books_balance(
     built: dict[str, Any], tmp_path: Path
 ) -> None:
