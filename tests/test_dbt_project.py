@@ -437,11 +437,7 @@ def test_nightly_session_relationship_is_checked_from_the_restart(
             "select assistant_id, channel, user_id, min(started_at), max(started_at) "
             "from marts.fct_sessions group by all having count(*) >= 3 limit 1"
         ).fetchall()[0]
-        con.execute(
-            "create table if not exists intermediate.session_restarts (assistant_id varchar "
-            "not null, channel varchar not null, user_id varchar not null, restart_at timestamp)"
-        )
-        con.execute(
+        con.execute(  # the table every build of int_sessions ensures
             "insert into intermediate.session_restarts values (?, ?, ?, ?)",
             [*user, last],
         )
