@@ -30,7 +30,7 @@ import duckdb
 
 from .pseudonym import hmac_pads, hmac_sql
 from .settings import SEED_ASSISTANTS
-from .warehouse import ensure_raw_schema
+from .warehouse import ensure_raw_schema, message_key_sql
 
 CHANNELS = ("web", "whatsapp")
 PROGRESS_STEPS = 20  # at most this many progress lines per load
@@ -787,12 +787,30 @@ DEDUP_KEY = {
     "whatsapp": ("message_id", "user_id", "occurred_at"),
 }
 
+# An interaction already in raw. Web: messageId alone is the key and no time bounds it, so
+# the rows whose 8-byte message_key matches are found first, and only their ids are read
+# (by row id) and compared, instead of reading and hashing every id of the history.
+SEEN_BEFORE = {
+    "web": f"""
+        r.message_id in (
+            select h.message_id from raw.web_events as h
+            where h.rowid in (
+                select seen.rowid from raw.web_events as seen
+                where seen.message_key in (
+                    select {message_key_sql("message_id")} from records
+                    where outcome = 'interaction'
+                )
+            )
+        )""",
+    "whatsapp": "exists (select 1 from raw.whatsapp_messages as h where "
+    + " and ".join(f"h.{column} = r.{column}" for column in DEDUP_KEY["whatsapp"])
+    + ")",
+}
+
 
 def _mark_duplicates(con: duckdb.DuckDBPyConnection, channel: str) -> None:
     """Mark repeats of an interaction: in raw already, or earlier in this batch."""
-    key = DEDUP_KEY[channel]
-    on = " and ".join(f"h.{column} = r.{column}" for column in key)
-    partition = ", ".join(key)
+    partition = ", ".join(DEDUP_KEY[channel])
     con.execute(
         f"""
         update records as r set outcome = 'duplicate'
@@ -811,8 +829,7 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection, channel: str) -> None:
     con.execute(
         f"""
         update records as r set outcome = 'duplicate'
-        where r.outcome = 'interaction'
-            and exists (select 1 from {RAW_TABLE[channel]} as h where {on})
+        where r.outcome = 'interaction' and {SEEN_BEFORE[channel]}
         """
     )
 
@@ -843,10 +860,10 @@ def _write(con: duckdb.DuckDBPyConnection, channel: str, days: list[date]) -> No
     _mark_duplicates(con, channel)
     if channel == "web":
         con.execute(
-            """
+            f"""
             insert into raw.web_events
             select message_id, assistant_id, user_id, event_name, occurred_at, arrival_date,
-                source_file, line_number, now()::timestamp
+                source_file, line_number, now()::timestamp, {message_key_sql("message_id")}
             from records where outcome = 'interaction'
             """
         )

@@ -102,7 +102,8 @@ create table if not exists raw.web_events (
     arrival_date date not null,
     source_file varchar not null,
     line_number bigint not null,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    message_key ubigint not null  -- message_key_sql(message_id): see ingest._mark_duplicates
 );
 
 create table if not exists raw.whatsapp_messages (
@@ -161,9 +162,25 @@ create table if not exists raw.erasures (
 """
 
 
+def message_key_sql(message_id_sql: str) -> str:
+    """A web event's ``message_key``: 64 bits of the md5 of its ``messageId`` (a function
+    documented and stable across DuckDB versions, unlike ``hash``). Ingest finds a
+    redelivered ``messageId`` among the keys (8 bytes a row) before it reads any id."""
+    return f"md5_number_lower({message_id_sql})"
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw tables that ingest writes (idempotent)."""
+    """Create the raw tables that ingest writes (idempotent), and bring older ones up to date."""
+    columns, keyed = con.execute(
+        "select count(*), count(*) filter (where column_name = 'message_key') "
+        "from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'raw' and table_name = 'web_events'"
+    ).fetchall()[0]
     con.execute(RAW_SCHEMA)
+    if columns and not keyed:  # a warehouse made before message_key existed
+        con.execute("alter table raw.web_events add column message_key ubigint")
+        con.execute(f"update raw.web_events set message_key = {message_key_sql('message_id')}")
+        con.execute("alter table raw.web_events alter column message_key set not null")
 
 
 def clear_pending_users(con: duckdb.DuckDBPyConnection) -> None:

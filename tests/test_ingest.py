@@ -20,7 +20,7 @@ import pytest
 
 from orchestration.ingest import ingest
 from orchestration.pseudonym import pseudonymize
-from orchestration.warehouse import connect
+from orchestration.warehouse import connect, message_key_sql
 from tests.conftest import TEST_KEY, Deployment
 from tests.fixture_landing import (
     SEGMENT,
@@ -417,6 +417,41 @@ def test_web_duplicates_in_a_file_across_files_and_across_days(
         ("m1", DAY, str(a), 1), ("m2", DAY, str(a), 2), ("m3", DAY, str(b), 2),
         ("m4", day_two, str(c), 2),
     ]  # fmt: skip
+
+
+def test_web_ids_are_compared_where_their_keys_match(
+    con: duckdb.DuckDBPyConnection, landing: Path
+) -> None:
+    """message_key only narrows the search: a new id whose key some loaded id shares (a
+    64-bit collision, made here by hand) still loads, and a repeated id is still a duplicate."""
+    day_two = date(2026, 1, 6)
+    write_lines(landing, "web", DAY, "a.jsonl", [web_event("m1"), web_event("m2")])
+    later = write_lines(landing, "web", day_two, "b.jsonl", [web_event("m3"), web_event("m1")])
+    load(con, landing, DAY)
+    collision = message_key_sql("'m3'")
+    con.execute(f"update raw.web_events set message_key = {collision} where message_id = 'm2'")
+    load(con, landing, day_two)
+
+    assert audit_of(con, later) == Counts(2, 1, 0, 1, 0)
+    assert loaded_web_ids(con, later) == {"m3": 1}
+
+
+def test_a_warehouse_from_before_message_keys_gets_them(tmp_path: Path, landing: Path) -> None:
+    day_two = date(2026, 1, 6)
+    warehouse = tmp_path / "warehouse.duckdb"
+    write_lines(landing, "web", DAY, "a.jsonl", [web_event("m1"), web_event("m2")])
+    later = write_lines(landing, "web", day_two, "b.jsonl", [web_event("m2"), web_event("m3")])
+    with connect(warehouse) as con:
+        load(con, landing, DAY)
+        con.execute("alter table raw.web_events drop column message_key")  # the old shape
+    with connect(warehouse) as con:
+        load(con, landing, day_two)
+        assert audit_of(con, later) == Counts(2, 1, 0, 1, 0)  # m2 found among the old rows
+        assert rows(
+            con,
+            f"select message_id, message_key = {message_key_sql('message_id')} "
+            "from raw.web_events order by 1",
+        ) == [("m1", True), ("m2", True), ("m3", True)]
 
 
 RAW_SNAPSHOT = {
