@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 from orchestration import views
 from orchestration.pseudonym import pseudonymize
-from orchestration.warehouse import connect, ensure_raw_schema
+from orchestration.warehouse import connect, ensure_raw_schema, message_key_sql
 from tests.conftest import TEST_KEY, chatwh_env, run_chatwh
 from tests.landing_writer import SEED_ASSISTANTS, LandingWriter, read_assistants
 from tests.reference import (
@@ -383,7 +383,9 @@ def load_raw(con: duckdb.DuckDBPyConnection, interactions: list[Interaction]) ->
                 )
             )
     if web:
-        con.executemany("insert into raw.web_events values (?, ?, ?, ?, ?, ?, ?, ?, ?)", web)
+        keyed = [(*row, row[0]) for row in web]  # the message id again, for its message_key
+        values = ", ".join(["?"] * 9 + [message_key_sql("?")])
+        con.executemany(f"insert into raw.web_events values ({values})", keyed)
     if whatsapp:
         con.executemany(
             "insert into raw.whatsapp_messages values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", whatsapp
