@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from orchestration.erasure import REBUILD_PENDING_USERS
+from orchestration.warehouse import message_key_sql
 
 from .conftest import Deployment
 
@@ -464,6 +465,72 @@ def test_nightly_session_relationship_is_checked_from_the_restart(
 
     assert lose(first) == set()  # before the restart: a row taken back, not read again
     assert len(lose(last)) == 1  # from the restart on: checked
+
+
+MART_ROWS = {
+    mart: f"select * exclude (built_at) from marts.{mart} order by all"
+    for mart in ("fct_sessions", "customers", "fct_user_days", "fct_user_months")
+}
+
+
+@pytest.mark.xdist_group("simulated")
+def test_a_nightly_rewrites_a_users_last_sessions_only_and_equals_a_full_build(
+    built: dict[str, Any], tmp_path: Path
+) -> None:
+    """A new interaction extends a long-standing user's last session: the nightly build
+    rewrites the user's sessions of the last month or so and the two before them (their
+    next session dates move), numbers them on from the older ones, which it leaves alone,
+    and its marts equal those of a build from scratch."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        # the web user with the most sessions; the new interaction, 10 minutes after its
+        # last one, makes the start of its last session the user's restart
+        assistant, user, sessions, last_start, last_end = con.execute(
+            "select assistant_id, user_id, count(*), max(started_at), max(ended_at) "
+            "from marts.fct_sessions where channel = 'web' group by all "
+            "order by count(*) desc, user_id limit 1"
+        ).fetchall()[0]
+        late = last_end + timedelta(minutes=10)
+        late_key = message_key_sql("'late-1'")
+        con.execute(
+            "insert into raw.web_events select 'late-1', assistant_id, anonymous_id, "
+            "event_name, ?, arrival_date, source_file, line_number + 100000, loaded_at, "
+            f"{late_key} from raw.web_events "
+            "where assistant_id = ? and anonymous_id = ? limit 1",
+            [late, assistant, user],
+        )
+        con.execute(
+            "insert into raw.pending_users values (?, 'web', ?, ?)", [assistant, user, late]
+        )
+        last_build = con.execute("select max(built_at) from marts.fct_sessions").fetchall()[0][0]
+        # the rule: the sessions from the month of the UTC day before the restart on, and
+        # those whose next-but-one session is one of them
+        expected = con.execute(
+            "select count(*) from marts.fct_sessions "
+            "where assistant_id = ? and channel = 'web' and user_id = ? "
+            "and (second_next_session_date is null or second_next_session_date >= "
+            "date_trunc('month', cast(? as date) - 1))",
+            [assistant, user, last_start],
+        ).fetchall()[0][0]
+
+    run_dbt(*REBUILD_PENDING_USERS, target=tmp_path / "target", warehouse=warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        rebuilt = con.execute(
+            "select count(*), min(user_session_number), max(user_session_number) "
+            "from marts.fct_sessions where built_at > ?",
+            [last_build],
+        ).fetchall()[0]
+        nightly = {mart: con.execute(sql).fetchall() for mart, sql in MART_ROWS.items()}
+    assert rebuilt == (expected, sessions - expected + 1, sessions)
+    assert 2 <= expected < sessions  # the user's older sessions were left alone
+
+    run_dbt(
+        "build", "--full-refresh", "--exclude-resource-type", "unit_test",
+        target=tmp_path / "target", warehouse=warehouse,
+    )  # fmt: skip
+    with duckdb.connect(str(warehouse)) as con:
+        assert {mart: con.execute(sql).fetchall() for mart, sql in MART_ROWS.items()} == nightly
 
 
 @pytest.mark.xdist_group("simulated")

@@ -18,15 +18,34 @@
 {%- endmacro %}
 
 
-{% macro delete_pending_users(relation) -%}
+{% macro pending_customers_relation() -%}
     {#-
-        Pre-hook of the models that are incremental by user: before the pending users' rows
-        are rebuilt from their whole history, their old rows go.
+        intermediate.pending_customers: the rows customers held for the pending users when
+        its incremental run began. Written by its pre-hook, dropped by its post-hook (same
+        transaction): it holds user ids only while the model runs.
+    -#}
+    intermediate.pending_customers
+{%- endmacro %}
+
+
+{% macro set_aside_pending_customers(relation) -%}
+    {#-
+        Pre-hook of customers: on an incremental run, the pending users' rows leave the
+        table, set aside in intermediate.pending_customers (found once, deleted by row id).
     -#}
     {% if is_incremental() %}
-        delete from {{ relation }} as kept
-        where {{ is_pending_user('kept') }}
+        create or replace table {{ pending_customers_relation() }} as
+        select kept.rowid as row_id, kept.*
+        from {{ relation }} as kept
+        where {{ is_pending_user('kept') }};
+        delete from {{ relation }}
+        where rowid in (select row_id from {{ pending_customers_relation() }})
     {% endif %}
+{%- endmacro %}
+
+
+{% macro drop_pending_customers() -%}
+    drop table if exists {{ pending_customers_relation() }}
 {%- endmacro %}
 
 

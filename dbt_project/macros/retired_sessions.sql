@@ -22,23 +22,25 @@
 
 {% macro retire_pending_sessions(relation) -%}
     {#-
-        Pre-hook of fct_sessions. On an incremental run, the pending users' sessions leave
-        the table as usual, and their dated shape is logged first in
-        intermediate.retired_sessions for session_chains_daily to subtract. On a full
-        build the log is emptied: session_chains_daily then finds its books unbalanced and
-        recounts from scratch.
+        Pre-hook of fct_sessions. On an incremental run, it takes out of the table the
+        pending users' sessions that the build can change (see `is_retired_session`), sets
+        them aside in intermediate.pending_user_sessions for the model, and logs their dated
+        shape in intermediate.retired_sessions for session_chains_daily to subtract. On a
+        full build the log is emptied: session_chains_daily then finds its books unbalanced
+        and recounts from scratch.
     -#}
     {{ ensure_retired_sessions() }};
     {% if is_incremental() %}
-        -- The pending users' rows are found once, by their key columns only; their other
-        -- columns are then fetched, and the rows deleted, by DuckDB's row id (a read of
-        -- every column of the table to find them took four times as long at 100M).
+        -- The rows are found once, by their key columns and two dates; their other columns
+        -- are then fetched, and the rows deleted, by DuckDB's row id (a read of every column
+        -- of the table to find them took four times as long at 100M).
         create or replace temp table pending_row_ids as
         select kept.rowid as row_id, restarts.restart_at
         from {{ relation }} as kept
         inner join {{ session_restarts_relation() }} as restarts
-            on {{ same_user('restarts', 'kept') }};
-        -- the model takes back from here the sessions before each user's restart
+            on {{ same_user('restarts', 'kept') }}
+        where {{ is_retired_session('kept', 'restarts.restart_at') }};
+        -- the model takes back from here the retired sessions before each user's restart
         create or replace table {{ pending_user_sessions_relation() }} as
         select kept.*, pending_row_ids.restart_at
         from {{ relation }} as kept
@@ -56,12 +58,32 @@
 {%- endmacro %}
 
 
+{% macro is_retired_session(alias, restart_sql) -%}
+    {#-
+        SQL condition on a session of fct_sessions (aliased `alias`) of a pending user whose
+        restart is `restart_sql`: true when this build can change the row. That is every
+        session from the user's month floor (`restart_floor`, the first month whose rows of
+        fct_user_months the restart can change) on, and the sessions before it whose next or
+        next-but-one session is one of those: their next session dates can move. The older
+        ones keep every column, so a user's history is read again from the last month or
+        so, not from its first session. A null restart retires every session of the user.
+        (The second next session date only grows along a user's history, so the retired
+        sessions are the last ones of the user.)
+    -#}
+    (
+        {{ restart_sql }} is null
+        or {{ alias }}.second_next_session_date is null
+        or {{ alias }}.second_next_session_date >= {{ restart_floor(restart_sql, 'month') }}
+    )
+{%- endmacro %}
+
+
 {% macro pending_user_sessions_relation() -%}
     {#-
-        intermediate.pending_user_sessions: the rows fct_sessions held for the pending users
-        when its incremental run began, with each user's restart. Written by its pre-hook,
-        dropped by its post-hook (same transaction): it holds user ids only while the model
-        runs.
+        intermediate.pending_user_sessions: the rows fct_sessions retired for the pending
+        users when its incremental run began, with each user's restart. Written by its
+        pre-hook, dropped by its post-hook (same transaction): it holds user ids only while
+        the model runs.
     -#}
     intermediate.pending_user_sessions
 {%- endmacro %}
