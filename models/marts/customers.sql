@@ -45,39 +45,48 @@ per_user as (
 
 ),
 
+previous as (
+
+    -- the pending users' previous rows, which the pre-hook set aside (a full build has
+    -- none: it rebuilds every user's first session)
+    {% if is_incremental() -%}
+    select * from {{ pending_customers_relation() }}
+    {%- else -%}
+    select
+        assistant_id,
+        channel,
+        user_id,
+        first_started_at as first_seen_at,
+        first_rebuilt_session_date as first_session_date
+    from per_user
+    where false
+    {%- endif %}
+
+),
+
 final as (
 
     select
         per_user.assistant_id,
         per_user.channel,
         per_user.user_id,
-        {% if is_incremental() -%}
         -- a user whose first session was not rebuilt: as the previous row has it
         case
             when per_user.first_session_number > 1 then previous.first_seen_at
             else per_user.first_started_at
         end as first_seen_at,
-        {%- else -%}
-        per_user.first_started_at as first_seen_at,
-        {%- endif %}
         per_user.last_seen_at,
-        {% if is_incremental() -%}
         case
             when per_user.first_session_number > 1 then previous.first_session_date
             else per_user.first_rebuilt_session_date
         end as first_session_date,
-        {%- else -%}
-        per_user.first_rebuilt_session_date as first_session_date,
-        {%- endif %}
         per_user.last_session_date,
         per_user.lifetime_sessions,
         per_user.lifetime_interactions,
         {{ build_stamp() }} as built_at
     from per_user
-    {% if is_incremental() -%}
-    left join {{ pending_customers_relation() }} as previous
+    left join previous
         on {{ same_user('previous', 'per_user') }}
-    {%- endif %}
 
 )
 
