@@ -49,18 +49,18 @@ previous as (
 
     -- the pending users' previous rows, which the pre-hook set aside (a full build has
     -- none: it rebuilds every user's first session)
-    {% if is_incremental() -%}
-    select * from {{ pending_customers_relation() }}
-    {%- else -%}
-    select
-        assistant_id,
-        channel,
-        user_id,
-        first_started_at as first_seen_at,
-        first_rebuilt_session_date as first_session_date
-    from per_user
-    where false
-    {%- endif %}
+    {% if is_incremental() %}
+        select * from {{ pending_customers_relation() }}
+    {% else %}
+        select
+            assistant_id,
+            channel,
+            user_id,
+            first_started_at as first_seen_at,
+            first_rebuilt_session_date as first_session_date
+        from per_user
+        where false
+    {% endif %}
 
 ),
 
