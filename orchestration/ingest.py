@@ -456,6 +456,9 @@ PARSED_LINES = """parsed as (
 )"""
 
 
+# A web record that is an interaction (a `track` of a message the user sent), once valid.
+WEB_INTERACTION = "event_type = 'track' and event_name = 'Chat Message Sent'"
+
 WEB_RECORDS = f"""
 create or replace temp table records as
 with {PARSED_LINES},
@@ -529,7 +532,7 @@ select
     1::bigint as record_count,
     case
         when reason is not null then 'quarantined'
-        when event_type = 'track' and event_name = 'Chat Message Sent' then 'interaction'
+        when {WEB_INTERACTION} then 'interaction'
         else 'skipped'
     end as outcome,
     reason,
@@ -548,7 +551,10 @@ select
     case when reason is null then anonymous_id end as user_id,
     case when reason is null then message_id end as message_id,
     case when reason is null then event_name end as event_name,
-    case when reason is null then occurred_at end as occurred_at
+    case when reason is null then occurred_at end as occurred_at,
+    -- an interaction's key in raw.web_events, computed here once, on both cores
+    case when reason is null and {WEB_INTERACTION} then {message_key_sql("message_id")}
+    end as message_key
 from classified
 """
 
@@ -791,14 +797,13 @@ DEDUP_KEY = {
 # the rows whose 8-byte message_key matches are found first, and only their ids are read
 # (by row id) and compared, instead of reading and hashing every id of the history.
 SEEN_BEFORE = {
-    "web": f"""
+    "web": """
         r.message_id in (
             select h.message_id from raw.web_events as h
             where h.rowid in (
                 select seen.rowid from raw.web_events as seen
                 where seen.message_key in (
-                    select {message_key_sql("message_id")} from records
-                    where outcome = 'interaction'
+                    select message_key from records where outcome = 'interaction'
                 )
             )
         )""",
@@ -860,10 +865,10 @@ def _write(con: duckdb.DuckDBPyConnection, channel: str, days: list[date]) -> No
     _mark_duplicates(con, channel)
     if channel == "web":
         con.execute(
-            f"""
+            """
             insert into raw.web_events
             select message_id, assistant_id, user_id, event_name, occurred_at, arrival_date,
-                source_file, line_number, now()::timestamp, {message_key_sql("message_id")}
+                source_file, line_number, now()::timestamp, message_key
             from records where outcome = 'interaction'
             """
         )
