@@ -807,9 +807,11 @@ SEEN_BEFORE = {
                 )
             )
         )""",
-    "whatsapp": "exists (select 1 from raw.whatsapp_messages as h where "
-    + " and ".join(f"h.{column} = r.{column}" for column in DEDUP_KEY["whatsapp"])
-    + ")",
+    "whatsapp": f"""
+        exists (
+            select 1 from raw.whatsapp_messages as h
+            where {" and ".join(f"h.{column} = r.{column}" for column in DEDUP_KEY["whatsapp"])}
+        )""",
 }
 
 

@@ -103,7 +103,7 @@ create table if not exists raw.web_events (
     source_file varchar not null,
     line_number bigint not null,
     loaded_at timestamp not null,
-    message_key ubigint not null  -- message_key_sql(message_id): see ingest._mark_duplicates
+    message_key ubigint not null  -- message_key_sql(message_id): see ingest.SEEN_BEFORE
 );
 
 create table if not exists raw.whatsapp_messages (
