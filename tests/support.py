@@ -57,6 +57,14 @@ def build_once(
     return folder
 
 
+def mart_rows(con: duckdb.DuckDBPyConnection, marts: tuple[str, ...]) -> dict[str, list[tuple]]:
+    """Every row of each mart, all columns but when it was built, in one order."""
+    return {
+        mart: con.execute(f"select * exclude (built_at) from marts.{mart} order by all").fetchall()
+        for mart in marts
+    }
+
+
 def compare_tables(
     left: Path, right: Path, tables: Mapping[str, str]
 ) -> dict[str, tuple[list, list, tuple[int, int]]]:

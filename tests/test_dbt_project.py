@@ -24,6 +24,7 @@ from orchestration.erasure import REBUILD_PENDING_USERS
 from orchestration.warehouse import message_key_sql
 
 from .conftest import Deployment
+from .support import mart_rows
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
@@ -467,10 +468,7 @@ def test_nightly_session_relationship_is_checked_from_the_restart(
     assert len(lose(last)) == 1  # from the restart on: checked
 
 
-MART_ROWS = {
-    mart: f"select * exclude (built_at) from marts.{mart} order by all"
-    for mart in ("fct_sessions", "customers", "fct_user_days", "fct_user_months")
-}
+PER_USER_MARTS = ("fct_sessions", "customers", "fct_user_days", "fct_user_months")
 
 
 @pytest.mark.xdist_group("simulated")
@@ -521,7 +519,7 @@ def test_a_nightly_rewrites_a_users_last_sessions_only_and_equals_a_full_build(
             "from marts.fct_sessions where built_at > ?",
             [last_build],
         ).fetchall()[0]
-        nightly = {mart: con.execute(sql).fetchall() for mart, sql in MART_ROWS.items()}
+        nightly = mart_rows(con, PER_USER_MARTS)
     assert rebuilt == (expected, sessions - expected + 1, sessions)
     assert 2 <= expected < sessions  # the user's older sessions were left alone
 
@@ -530,7 +528,7 @@ def test_a_nightly_rewrites_a_users_last_sessions_only_and_equals_a_full_build(
         target=tmp_path / "target", warehouse=warehouse,
     )  # fmt: skip
     with duckdb.connect(str(warehouse)) as con:
-        assert {mart: con.execute(sql).fetchall() for mart, sql in MART_ROWS.items()} == nightly
+        assert mart_rows(con, PER_USER_MARTS) == nightly
 
 
 @pytest.mark.xdist_group("simulated")

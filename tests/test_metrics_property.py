@@ -45,6 +45,7 @@ from tests.reference import (
     sessions_per_user,
     sessions_view,
 )
+from tests.support import mart_rows
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
@@ -528,13 +529,6 @@ INCREMENTAL_MARTS = (
 )
 
 
-def mart_rows(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    return {
-        mart: con.execute(f"select * exclude (built_at) from marts.{mart} order by all").fetchall()
-        for mart in INCREMENTAL_MARTS
-    }
-
-
 def _nightly_env(
     monkeypatch: pytest.MonkeyPatch, root: Path, landing: Path, warehouse: Path
 ) -> dict[str, str]:
@@ -595,13 +589,13 @@ def test_nightly_runs_match_reference_and_rebuild(
             assert loaded == len(case.interactions)
             assert duplicates == len(case.deliveries) - len(case.interactions)
             check_warehouse(con, sessions, case.question, all_grains=True)
-            nightly_marts = mart_rows(con)
+            nightly_marts = mart_rows(con, INCREMENTAL_MARTS)
 
         rebuilt = root / "rebuilt.duckdb"
         run_chatwh("run", "--landing", str(landing), "--warehouse", str(rebuilt), env=env)
         with connect(rebuilt, read_only=True) as con:
             # every column of every per-user mart, as one build from scratch writes it
-            assert mart_rows(con) == nightly_marts
+            assert mart_rows(con, INCREMENTAL_MARTS) == nightly_marts
             check_warehouse(con, sessions, case.question, all_grains=True)
 
     check()
