@@ -1,5 +1,6 @@
 """A simulated landing zone of raw chat logs (web widget and WhatsApp), for demos, tests and
-benchmarks; not part of the production path (``orchestration`` never imports it).
+benchmarks; not part of the production path (the pipeline never imports it: only the
+``chatwh simulate`` and ``chatwh demo`` commands, the benchmarks and the tests do).
 
 ``simulate(out, start, days, users, seed)`` writes the files described in ``writer.py``:
 the lines of ``web.py`` and ``whatsapp.py``, from the people and sessions of
