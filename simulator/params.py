@@ -63,7 +63,7 @@ class Params:
 
 # Like a landing zone made independently of this simulator (issue 18's second shape):
 # many users with about two sessions each, one message per WhatsApp body and no bot replies
-# (about one line per message), one file per channel and day, three assistants.
+# (about 1.3 lines per message), one file per channel and day, three assistants.
 MANY_USERS = Params(
     sessions_per_user=2,
     bot_replies=False,

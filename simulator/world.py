@@ -78,7 +78,15 @@ def make_world(out: Path, start: date, days: int, users: int, seed: int, params:
         raise ValueError(f"users must be between 1 and {MAX_USERS}, got {users}")
     if not 0 <= params.gzip_share <= 1:
         raise ValueError(f"gzip_share must be between 0 and 1, got {params.gzip_share}")
-    assistants = load_assistants(SEED_ASSISTANTS)[: params.assistants]
+    if params.sessions_per_user is not None and params.sessions_per_user < 1:
+        raise ValueError(f"sessions_per_user must be at least 1, got {params.sessions_per_user}")
+    assistants = load_assistants(SEED_ASSISTANTS)
+    if params.assistants is not None:
+        if not 1 <= params.assistants <= len(assistants):
+            raise ValueError(
+                f"assistants must be between 1 and {len(assistants)}, got {params.assistants}"
+            )
+        assistants = assistants[: params.assistants]
     start = date(start.year, start.month, start.day)  # a datetime counts as its date
     return World(
         out=out,

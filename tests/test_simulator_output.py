@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import build_parser
-from simulator import SHAPES, simulate
+from simulator import SHAPES, Params, simulate
 
 # `chatwh simulate` defaults (seed 42, a quarter of the files gzipped) on a small zone.
 PINNED = {"start": date(2026, 1, 1), "days": 6, "users": 300}
@@ -54,8 +54,7 @@ def many_users(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, duckdb.D
     con = duckdb.connect()
     con.execute(
         f"""CREATE TABLE objs AS
-        SELECT regexp_extract(filename, '/(web|whatsapp)/dt=', 1) AS channel,
-            regexp_extract(filename, '/(dt=[0-9-]+/.*)$', 1) AS file, line::JSON AS j
+        SELECT regexp_extract(filename, '/(web|whatsapp)/dt=', 1) AS channel, line::JSON AS j
         FROM read_csv('{out}/*/dt=*/*.jsonl*', columns = {{'line': 'VARCHAR'}}, delim = chr(30),
             quote = '', escape = '', header = false, auto_detect = false, filename = true)
         WHERE CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END"""
@@ -142,3 +141,12 @@ def test_many_users_come_about_twice(many_users) -> None:
 def test_the_cli_offers_every_shape(shape: str) -> None:
     args = build_parser().parse_args(["simulate", "--out", "x", "--shape", shape])
     assert SHAPES[args.shape] is SHAPES[shape]
+
+
+@pytest.mark.parametrize(
+    "params", [Params(assistants=0), Params(assistants=5), Params(sessions_per_user=0)]
+)
+def test_bad_params(tmp_path: Path, params: Params) -> None:
+    with pytest.raises(ValueError):
+        simulate(tmp_path, PINNED["start"], days=2, users=20, params=params)
+    assert not (tmp_path / "assistants.csv").exists()  # checked before anything is written
