@@ -14,10 +14,10 @@ create macro iso_seconds(ms) as strftime(epoch_ms(ms), '%Y-%m-%dT%H:%M:%S');
 
 -- Ids that look real, derived from the seed, the kind of id and a row's integer id.
 create macro seeded_md5(seed, kind, n) as md5(concat(seed, kind, ':', n));
-create macro seeded_uuid(seed, kind, n) as
-    md5_number(concat(seed, kind, ':', n))::uuid::varchar;
-create macro wamid(seed, kind, n) as
-    concat('wamid.HBgL', to_base64(unhex(seeded_md5(seed, kind, n))));
+create macro seeded_uuid(seed, kind, n) as md5_number(concat(seed, kind, ':', n))::uuid::varchar;
+create macro wamid(seed, kind, n) as concat(
+    'wamid.HBgL', to_base64(unhex(seeded_md5(seed, kind, n)))
+);
 
 -- The sha256 and id fields of a WhatsApp media message (image, audio, sticker).
 create macro media_fields(seed, n) as concat(

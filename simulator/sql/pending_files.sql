@@ -2,9 +2,9 @@
 select
     channel,
     file,
-    count(*) filter (ends_line) as lines,
-    count(*) filter (ends_line and defect <> 0) as bad_lines,
-    string_agg(line, '' order by arrival, seq, part) as text
+    count(*) filter (ends_line) as line_count,
+    count(*) filter (ends_line and defect <> 0) as bad_line_count,
+    string_agg(line, '' order by arrival, seq, part) as file_text
 from pending
 where dt = $day
 group by channel, file

@@ -31,8 +31,18 @@ with web_sessions as (
 
 joined as (
     select
-        d.dt, d.file, d.arrival, d.seq, d.received,
-        w.t, w.time_format, w.utc_offset, w.text, w.code, w.uid, w.defect,
+        d.dt,
+        d.file,
+        d.arrival,
+        d.seq,
+        d.received,
+        w.t,
+        w.time_format,
+        w.utc_offset,
+        w.text,
+        w.code,
+        w.uid,
+        w.defect,
         pick($events, w.event) as event_name,
         pick($defects, w.defect) as defect_name,
         s.*
@@ -46,18 +56,20 @@ fields as (
         *,
         case
             when defect_name = 'naive timestamp' then iso_seconds(t)
-            when time_format = 1 then concat(  -- the assistant's local time with its offset
-                iso_millis(t + utc_offset * 1000),
-                if(utc_offset < 0, '-', '+'),
-                printf('%02d:%02d', abs(utc_offset) // 3600, abs(utc_offset) % 3600 // 60)
-            )
+            when time_format = 1
+                then concat(  -- the assistant's local time with its offset
+                    iso_millis(t + utc_offset * 1000),
+                    if(utc_offset < 0, '-', '+'),
+                    printf('%02d:%02d', abs(utc_offset) // 3600, abs(utc_offset) % 3600 // 60)
+                )
             when time_format = 2 then concat(iso_seconds(t), 'Z')
             else concat(iso_millis(t), 'Z')
         end as timestamp_text,
         case event_name
             when 'Chat Message Sent' then concat(',"text":', to_json(say($user_texts, text, code)))
-            when 'Chat Message Received' then
-                concat(',"text":', to_json(say($bot_texts, text, code)))
+            when 'Chat Message Received'
+                then
+                    concat(',"text":', to_json(say($bot_texts, text, code)))
             else ''
         end as text_field
     from joined
@@ -65,13 +77,23 @@ fields as (
 
 rendered as (
     select
-        dt, file, arrival, seq, defect, defect_name, uid,
+        dt,
+        file,
+        arrival,
+        seq,
+        defect,
+        defect_name,
+        uid,
         concat(
             '{"type":"',
-            case event_name when 'page' then 'page' when 'identify' then 'identify' else 'track' end,
+            case event_name
+                when 'page' then 'page' when 'identify' then 'identify' else 'track'
+            end,
             '"',
-            if(defect_name = 'no message id', '',
-                concat(',"messageId":"', seeded_uuid($seed, 'e', uid), '"')),
+            if(
+                defect_name = 'no message id', '',
+                concat(',"messageId":"', seeded_uuid($seed, 'e', uid), '"')
+            ),
             if(defect_name = 'no anonymous id', '', concat(',"anonymousId":"', anonymous_id, '"')),
             ',"timestamp":"', timestamp_text, '"',
             case event_name
@@ -93,6 +115,13 @@ rendered as (
 )
 
 select
-    0 as channel, dt, file, arrival, seq, 0 as part, defect, true as ends_line,
+    0 as channel,
+    dt,
+    file,
+    arrival,
+    seq,
+    0 as part,
+    defect,
+    true as ends_line,
     concat(spoilt(line, defect_name, pick($garbage, uid)), chr(10)) as line
 from rendered

@@ -40,9 +40,23 @@ with whatsapp_sessions as (
 
 joined as (
     select
-        d.dt, d.file, d.arrival, d.seq,
-        f.part, f.defect, f.uid, f.t, f.text, f.code, f.reply_to, f.status,
-        f.opens_body, f.opens_entry, f.opens_change, f.closes_change, f.closes_entry,
+        d.dt,
+        d.file,
+        d.arrival,
+        d.seq,
+        f.part,
+        f.defect,
+        f.uid,
+        f.t,
+        f.text,
+        f.code,
+        f.reply_to,
+        f.status,
+        f.opens_body,
+        f.opens_entry,
+        f.opens_change,
+        f.closes_change,
+        f.closes_entry,
         f.closes_body,
         f.kind = 0 as is_message,  -- else a status
         pick($wa_types, f.mtype) as wa_type,
@@ -67,51 +81,61 @@ items as (
             if(is_message, concat('"contacts":[', contact, '],"messages":['), '"statuses":[')
         ) end as change_head,
         case when is_message then case wa_type
-            when 'text' then concat(
-                '"type":"text","text":{"body":', to_json(say($user_texts, text, code)), '}'
-            )
-            when 'image' then concat(
-                '"type":"image","image":{"mime_type":"image/jpeg', media_fields($seed, uid), '}'
-            )
-            when 'audio' then concat(
-                '"type":"audio","audio":{"mime_type":"audio/ogg; codecs=opus',
-                media_fields($seed, uid), ',"voice":true}'
-            )
-            when 'sticker' then concat(
-                '"type":"sticker","sticker":{"mime_type":"image/webp',
-                media_fields($seed, uid), ',"animated":false}'
-            )
-            when 'button_reply' then concat(
-                reply_context($seed, uid, display_phone),
-                '"type":"interactive","interactive":{"type":"button_reply","button_reply":',
-                '{"id":"opt_', (text % 4)::varchar, '","title":', to_json(pick($titles, text)),
-                '}}'
-            )
-            when 'list_reply' then concat(
-                reply_context($seed, uid, display_phone),
-                '"type":"interactive","interactive":{"type":"list_reply","list_reply":',
-                '{"id":"row_', (text % 4)::varchar, '","title":', to_json(pick($titles, text)),
-                ',"description":"Choose one option"}}'
-            )
-            when 'button' then concat(
-                reply_context($seed, uid, display_phone),
-                '"type":"button","button":{"payload":"menu_', code::varchar,
-                '","text":', to_json(pick($titles, text)), '}'
-            )
-            when 'reaction' then concat(
-                '"type":"reaction","reaction":{"message_id":"', wamid($seed, 'c', uid),
-                '","emoji":"', pick($emojis, text), '"}'
-            )
-            when 'location' then concat(
-                '"type":"location","location":{"latitude":',
-                printf('%.6f', code % 140000 / 1000.0 - 70.0),
-                ',"longitude":', printf('%.6f', code * 7 % 340000 / 1000.0 - 170.0), '}'
-            )
-            when 'unsupported' then concat(
-                '"type":"unsupported","errors":[{"code":131051,"title":"Message type unknown",',
-                '"message":"Message type unknown",',
-                '"error_data":{"details":"Message type is currently not supported."}}]'
-            )
+            when 'text'
+                then concat(
+                    '"type":"text","text":{"body":', to_json(say($user_texts, text, code)), '}'
+                )
+            when 'image'
+                then concat(
+                    '"type":"image","image":{"mime_type":"image/jpeg', media_fields($seed, uid), '}'
+                )
+            when 'audio'
+                then concat(
+                    '"type":"audio","audio":{"mime_type":"audio/ogg; codecs=opus',
+                    media_fields($seed, uid), ',"voice":true}'
+                )
+            when 'sticker'
+                then concat(
+                    '"type":"sticker","sticker":{"mime_type":"image/webp',
+                    media_fields($seed, uid), ',"animated":false}'
+                )
+            when 'button_reply'
+                then concat(
+                    reply_context($seed, uid, display_phone),
+                    '"type":"interactive","interactive":{"type":"button_reply","button_reply":',
+                    '{"id":"opt_', (text % 4)::varchar, '","title":', to_json(pick($titles, text)),
+                    '}}'
+                )
+            when 'list_reply'
+                then concat(
+                    reply_context($seed, uid, display_phone),
+                    '"type":"interactive","interactive":{"type":"list_reply","list_reply":',
+                    '{"id":"row_', (text % 4)::varchar, '","title":', to_json(pick($titles, text)),
+                    ',"description":"Choose one option"}}'
+                )
+            when 'button'
+                then concat(
+                    reply_context($seed, uid, display_phone),
+                    '"type":"button","button":{"payload":"menu_', code::varchar,
+                    '","text":', to_json(pick($titles, text)), '}'
+                )
+            when 'reaction'
+                then concat(
+                    '"type":"reaction","reaction":{"message_id":"', wamid($seed, 'c', uid),
+                    '","emoji":"', pick($emojis, text), '"}'
+                )
+            when 'location'
+                then concat(
+                    '"type":"location","location":{"latitude":',
+                    printf('%.6f', code % 140000 / 1000.0 - 70.0),
+                    ',"longitude":', printf('%.6f', code * 7 % 340000 / 1000.0 - 170.0), '}'
+                )
+            when 'unsupported'
+                then concat(
+                    '"type":"unsupported","errors":[{"code":131051,"title":"Message type unknown",',
+                    '"message":"Message type unknown",',
+                    '"error_data":{"details":"Message type is currently not supported."}}]'
+                )
             else '"type":"request_welcome"'
         end end as message_fields
     from joined
@@ -119,7 +143,15 @@ items as (
 
 rendered as (
     select
-        dt, file, arrival, seq, part, defect, defect_name, uid, closes_body,
+        dt,
+        file,
+        arrival,
+        seq,
+        part,
+        defect,
+        defect_name,
+        uid,
+        closes_body,
         concat(
             if(opens_body, '{"object":"whatsapp_business_account","entry":[', ''),
             if(opens_entry, concat(
@@ -153,6 +185,13 @@ rendered as (
 )
 
 select
-    1 as channel, dt, file, arrival, seq, part, defect, closes_body as ends_line,
+    1 as channel,
+    dt,
+    file,
+    arrival,
+    seq,
+    part,
+    defect,
+    closes_body as ends_line,
     concat(spoilt(line, defect_name, pick($garbage, uid)), if(closes_body, chr(10), '')) as line
 from rendered
