@@ -75,15 +75,16 @@ fields as (
     from joined
 ),
 
-rendered as (
+rendered as (  -- the columns of `pending`, then what spoils a bad line
     select
+        0 as channel,
         dt,
         file,
         arrival,
         seq,
+        0 as part,
         defect,
-        defect_name,
-        uid,
+        true as ends_line,
         concat(
             '{"type":"',
             case event_name
@@ -110,18 +111,14 @@ rendered as (
             end,
             context,
             ',"receivedAt":"', iso_millis(received), 'Z"}'
-        ) as line
+        ) as line,
+        defect_name,
+        uid
     from fields
 )
 
 select
-    0 as channel,
-    dt,
-    file,
-    arrival,
-    seq,
-    0 as part,
-    defect,
-    true as ends_line,
-    concat(spoilt(line, defect_name, pick($garbage, uid)), chr(10)) as line
+    * exclude (defect_name, uid) replace (
+        concat(spoilt(line, defect_name, pick($garbage, uid)), chr(10)) as line
+    )
 from rendered

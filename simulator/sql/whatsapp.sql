@@ -80,57 +80,52 @@ items as (
             '"},',
             if(is_message, concat('"contacts":[', contact, '],"messages":['), '"statuses":[')
         ) end as change_head,
-        case when is_message then case wa_type
-            when 'text'
+        case when is_message then case
+            when wa_type = 'text'
                 then concat(
                     '"type":"text","text":{"body":', to_json(say($user_texts, text, code)), '}'
                 )
-            when 'image'
+            when wa_type = 'image'
                 then concat(
                     '"type":"image","image":{"mime_type":"image/jpeg', media_fields($seed, uid), '}'
                 )
-            when 'audio'
+            when wa_type = 'audio'
                 then concat(
                     '"type":"audio","audio":{"mime_type":"audio/ogg; codecs=opus',
                     media_fields($seed, uid), ',"voice":true}'
                 )
-            when 'sticker'
+            when wa_type = 'sticker'
                 then concat(
                     '"type":"sticker","sticker":{"mime_type":"image/webp',
                     media_fields($seed, uid), ',"animated":false}'
                 )
-            when 'button_reply'
+            when wa_type in ('button_reply', 'list_reply')
                 then concat(
                     reply_context($seed, uid, display_phone),
-                    '"type":"interactive","interactive":{"type":"button_reply","button_reply":',
-                    '{"id":"opt_', (text % 4)::varchar, '","title":', to_json(pick($titles, text)),
+                    '"type":"interactive","interactive":{"type":"', wa_type, '","', wa_type, '":',
+                    '{"id":"', if(wa_type = 'button_reply', 'opt_', 'row_'), (text % 4)::varchar,
+                    '","title":', to_json(pick($titles, text)),
+                    if(wa_type = 'list_reply', ',"description":"Choose one option"', ''),
                     '}}'
                 )
-            when 'list_reply'
-                then concat(
-                    reply_context($seed, uid, display_phone),
-                    '"type":"interactive","interactive":{"type":"list_reply","list_reply":',
-                    '{"id":"row_', (text % 4)::varchar, '","title":', to_json(pick($titles, text)),
-                    ',"description":"Choose one option"}}'
-                )
-            when 'button'
+            when wa_type = 'button'
                 then concat(
                     reply_context($seed, uid, display_phone),
                     '"type":"button","button":{"payload":"menu_', code::varchar,
                     '","text":', to_json(pick($titles, text)), '}'
                 )
-            when 'reaction'
+            when wa_type = 'reaction'
                 then concat(
                     '"type":"reaction","reaction":{"message_id":"', wamid($seed, 'c', uid),
                     '","emoji":"', pick($emojis, text), '"}'
                 )
-            when 'location'
+            when wa_type = 'location'
                 then concat(
                     '"type":"location","location":{"latitude":',
                     printf('%.6f', code % 140000 / 1000.0 - 70.0),
                     ',"longitude":', printf('%.6f', code * 7 % 340000 / 1000.0 - 170.0), '}'
                 )
-            when 'unsupported'
+            when wa_type = 'unsupported'
                 then concat(
                     '"type":"unsupported","errors":[{"code":131051,"title":"Message type unknown",',
                     '"message":"Message type unknown",',
@@ -141,17 +136,16 @@ items as (
     from joined
 ),
 
-rendered as (
+rendered as (  -- the columns of `pending`, then what spoils a bad line
     select
+        1 as channel,
         dt,
         file,
         arrival,
         seq,
         part,
         defect,
-        defect_name,
-        uid,
-        closes_body,
+        closes_body as ends_line,
         concat(
             if(opens_body, '{"object":"whatsapp_business_account","entry":[', ''),
             if(opens_entry, concat(
@@ -180,18 +174,14 @@ rendered as (
             if(closes_change, ']},"field":"messages"}', ''),
             if(closes_entry, ']}', ''),
             if(closes_body, ']}', '')
-        ) as line
+        ) as line,
+        defect_name,
+        uid
     from items
 )
 
 select
-    1 as channel,
-    dt,
-    file,
-    arrival,
-    seq,
-    part,
-    defect,
-    closes_body as ends_line,
-    concat(spoilt(line, defect_name, pick($garbage, uid)), if(closes_body, chr(10), '')) as line
+    * exclude (defect_name, uid) replace (
+        concat(spoilt(line, defect_name, pick($garbage, uid)), if(ends_line, chr(10), '')) as line
+    )
 from rendered
