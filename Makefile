@@ -40,9 +40,10 @@ docs: install
 	@echo "open dbt_project/target/static_index.html"
 
 lint: install
-	$(BIN)/ruff check orchestration tests benchmarks
-	$(BIN)/ruff format --check orchestration tests benchmarks
+	$(BIN)/ruff check orchestration simulator tests benchmarks
+	$(BIN)/ruff format --check orchestration simulator tests benchmarks
 	mkdir -p data && CHATWH_WAREHOUSE=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint models
+	cd simulator/sql && $(CURDIR)/$(BIN)/sqlfluff lint .
 
 dev: install
 	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml

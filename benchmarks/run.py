@@ -94,7 +94,7 @@ def timed(command: list[str], env: dict[str, str]) -> Timed:
 
 def messages_per_user(days: int) -> float:
     """Calibrate the simulator: messages per simulated person over ``days`` days."""
-    from orchestration.simulate import simulate
+    from simulator import simulate
 
     probe = BENCH_DIR / "calibration"
     shutil.rmtree(probe, ignore_errors=True)
@@ -104,7 +104,7 @@ def messages_per_user(days: int) -> float:
 
 def landing_for(size: str, days: int, per_user: float) -> tuple[Path, int]:
     """A simulated landing zone of about SIZES[size] messages over ``days`` days (cached)."""
-    from orchestration.simulate import simulate
+    from simulator import simulate
 
     landing = BENCH_DIR / f"{size}-{days}d" / "landing"
     marker = landing.parent / "summary.json"

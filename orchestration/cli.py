@@ -146,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SHARE",
         help="share of files written gzipped, 0 to 1 (default 0.25)",
     )
+    simulate.add_argument(
+        "--shape",
+        choices=("default", "many-users"),
+        default="default",
+        help="shape of the data (default: default); many-users: about two sessions per user, "
+        "one message per WhatsApp body, no bot replies, one file per channel and day, three "
+        "assistants",
+    )
 
     run = _sub(commands, "run", "run the nightly pipeline (Dagster) for arrival days")
     run.add_argument(
@@ -223,7 +231,7 @@ def _say(message: str) -> None:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from .simulate import simulate
+    from simulator import SHAPES, simulate
 
     start = args.start or date.fromordinal(date.today().toordinal() - args.days)
     began = time.perf_counter()
@@ -234,6 +242,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         users=args.users,
         seed=args.seed,
         gzip_share=args.gzip_share,
+        params=SHAPES[args.shape],
     )
     print(
         f"simulated {summary.days} days into {summary.out}: {summary.files} files, "
@@ -376,8 +385,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from simulator import simulate
+
     from . import settings, views
-    from .simulate import simulate
 
     if not os.environ.get("CHATWH_PSEUDONYM_KEY"):
         os.environ["CHATWH_PSEUDONYM_KEY"] = settings.DEMO_PSEUDONYM_KEY

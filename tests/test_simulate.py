@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.simulate import SEED_ASSISTANTS, SimulationSummary, simulate
+from simulator import SEED_ASSISTANTS, SimulationSummary, simulate
 
 START = date(2026, 1, 1)
 DAYS = 45
