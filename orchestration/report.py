@@ -32,6 +32,10 @@ SERIES = (  # (field, label, colour) of the Customers line graph
 UNIQUE_COLOR, RECURRING_COLOR = SERIES[1][2], SERIES[2][2]
 PAST_MONTH_COLOR = "#cbd5e1"
 CHANNEL_LABELS = {"all": "web + WhatsApp", "web": "web", "whatsapp": "WhatsApp"}
+# Date labels of the Customers series per grain. plotly labels as many dates as the width
+# holds; weekly labels fall on Mondays (the buckets' first day) only when the format shows
+# an ISO week (%V), on Sundays otherwise.
+TICK_FORMATS = {"day": "%b %d", "week": "%b %d<br>W%V", "month": "%b %Y"}
 FONT = "system-ui, sans-serif"  # the page's font (CSS) and the charts'
 
 CSS = """
@@ -189,7 +193,7 @@ def series_figure(view: dict[str, Any]) -> go.Figure:
     fig.update_xaxes(
         title_text=f"{view['grain']} starting",
         type="date",
-        tickformat="%b %Y" if view["grain"] == "month" else "%b %d",
+        tickformat=TICK_FORMATS[view["grain"]],
     )
     _users_axis(fig, max(point["active_users"] for point in view["series"]))
     return _layout(
