@@ -10,5 +10,5 @@ where
     arrival_date between $1 and $2
     and quarantined_at between $3 and $4
 group by reason
-order by records desc, reason
+order by records desc, reason asc
 limit $5
