@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# No DAGSTER_HOME here: each warehouse has its own instance, <warehouse>.dagster/ beside it,
+# unless DAGSTER_HOME is set (orchestration/settings.py, dagster_home).
 # One planned-materialization event per asset and run, not per day (see docs/design.md).
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
 # A range's per-day materializations stored in one write per asset (orchestration/instance_storage.py).
@@ -45,9 +46,9 @@ lint: install
 	mkdir -p data && CHATWH_WAREHOUSE=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint models
 	cd simulator/sql && $(CURDIR)/$(BIN)/sqlfluff lint .
 
+# dagster dev on the configured warehouse's instance; says which key it uses (never the key).
 dev: install
-	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -m orchestration.definitions
+	$(BIN)/python -m orchestration.dev
 
 # Re-resolve the pinned dependencies (needs the package registry).
 lock: install

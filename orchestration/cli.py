@@ -71,6 +71,7 @@ EXAMPLES = {
     "demo": "chatwh demo",
     "report": "chatwh report --assistant acme-support --from 2026-01-01 --to 2026-09-30 "
     "--out report.html",
+    "status": "chatwh status --limit 3",
 }
 
 
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  chatwh demo\n\nEvery command has --help.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"chatwh {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
@@ -220,7 +222,23 @@ def build_parser() -> argparse.ArgumentParser:
     _window_args(report)
     report.add_argument("--out", required=True, metavar="FILE", help="HTML file to write")
     _warehouse_args(report)
+    _status_args(commands)
     return parser
+
+
+def _version() -> str:
+    from .settings import version
+
+    return version()
+
+
+def _status_args(commands: Any) -> None:
+    status = _sub(commands, "status", "the last runs of the warehouse and what it holds")
+    status.add_argument(
+        "--limit", type=_positive, default=5, metavar="N", help="how many runs (default 5)"
+    )
+    status.add_argument("--json", action="store_true", help="print JSON")
+    _warehouse_args(status)
 
 
 # --------------------------------------------------------------------------- commands
@@ -297,6 +315,12 @@ def run_and_report(
         f"checks: {len(outcome.checks) - len(failed)} passed, {len(failed)} failed"
         + "".join(f"\n  {check.severity.lower()}: {check.name}" for check in failed)
     )
+    if outcome.run_id:
+        print(
+            f"dagster run {outcome.run_id} in {outcome.dagster_home} (compute logs: "
+            f"{outcome.dagster_home / 'storage' / outcome.run_id / 'compute_logs'}); "
+            f"dbt log: {outcome.dbt_log}"
+        )
     if not outcome.success:
         _say(f"chatwh run: error: {outcome.failure}")
         return EXIT_FAILED
@@ -384,6 +408,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from .settings import warehouse_path
+    from .status import render_status, status
+
+    view = status(warehouse_path(args.warehouse), args.limit)
+    _print_view(view, args.json, render_status)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from simulator import simulate
 
@@ -435,6 +468,7 @@ COMMANDS = {
     "forget": cmd_forget,
     "demo": cmd_demo,
     "report": cmd_report,
+    "status": cmd_status,
 }
 
 

@@ -45,16 +45,23 @@ class RunOutcome:
     audit: dict[str, int] = field(default_factory=dict)
     checks: list[CheckOutcome] = field(default_factory=list)
     failure: str | None = None
+    run_id: str | None = None
+    dagster_home: Path | None = None  # the instance that holds the run and its event log
+    dbt_log: Path | None = None  # dbt's own log of the run's `dbt build`
 
 
-def prepare_dagster_home() -> Path:
-    """Point DAGSTER_HOME at the project's instance folder holding our dagster.yaml."""
-    home = settings.dagster_home()
+def install_instance_config(home: Path) -> None:
+    """Copy the project's dagster.yaml into the instance folder (when it differs)."""
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    source = settings.PROJECT_DIR / "dagster.yaml"
+    config, source = home / "dagster.yaml", settings.PROJECT_DIR / "dagster.yaml"
     if not config.exists() or config.read_bytes() != source.read_bytes():
         shutil.copyfile(source, config)
+
+
+def prepare_dagster_home(warehouse: Path | None = None) -> Path:
+    """Point DAGSTER_HOME at the warehouse's instance folder holding our dagster.yaml."""
+    home = settings.dagster_home(warehouse)
+    install_instance_config(home)
     os.environ["DAGSTER_HOME"] = str(home)
     # One "materialization planned" event per asset and run, not one per asset and day: a
     # year's backfill otherwise writes thousands of events to the instance's SQLite storage.
@@ -121,7 +128,7 @@ def run_pipeline(
         )
     os.environ["CHATWH_LANDING"] = landing
     os.environ["CHATWH_WAREHOUSE"] = str(warehouse)
-    prepare_dagster_home()
+    home = prepare_dagster_home(warehouse)
 
     handler = _ProgressHandler(on_progress) if on_progress else None
     progress = logging.getLogger("chatwh.progress")
@@ -137,7 +144,14 @@ def run_pipeline(
         if handler:
             progress.removeHandler(handler)
 
-    outcome = RunOutcome(success=result.success, first_day=first, last_day=last)
+    outcome = RunOutcome(
+        success=result.success,
+        first_day=first,
+        last_day=last,
+        run_id=result.run_id,
+        dagster_home=home,
+        dbt_log=settings.dbt_target_path(warehouse) / "dbt.log",
+    )
     outcome.checks = [
         CheckOutcome(
             name=evaluation.check_name,

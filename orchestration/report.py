@@ -9,7 +9,7 @@ numbers, dates and fixed labels only.
 from __future__ import annotations
 
 import html
-import math
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,8 @@ import plotly.graph_objects as go
 
 from . import views
 from .views import Window
+
+SQL_DIR = Path(__file__).with_name("sql")
 
 TREND_COLORS = {"green": "#15803d", "red": "#dc2626", "blue": "#2563eb"}
 SERIES = (  # (field, label, colour) of the Customers line graph
@@ -30,6 +32,10 @@ SERIES = (  # (field, label, colour) of the Customers line graph
 UNIQUE_COLOR, RECURRING_COLOR = SERIES[1][2], SERIES[2][2]
 PAST_MONTH_COLOR = "#cbd5e1"
 CHANNEL_LABELS = {"all": "web + WhatsApp", "web": "web", "whatsapp": "WhatsApp"}
+# Date labels of the Customers series per grain. plotly labels as many dates as the width
+# holds; weekly labels fall on Mondays (the buckets' first day) only when the format shows
+# an ISO week (%V), on Sundays otherwise.
+TICK_FORMATS = {"day": "%b %d", "week": "%b %d<br>W%V", "month": "%b %Y"}
 FONT = "system-ui, sans-serif"  # the page's font (CSS) and the charts'
 
 CSS = """
@@ -97,6 +103,12 @@ def _users_axis(fig: go.Figure, peak: int) -> None:
     )
 
 
+def _whatsapp_chip(assistant: Assistant) -> str:
+    if assistant.has_whatsapp:
+        return ""
+    return '\n     <span class="chip">no WhatsApp number: web users only</span>'
+
+
 def _embed(fig: go.Figure, div_id: str, first: bool) -> str:
     """The figure as a <div>; the first one carries plotly's JavaScript for the whole page."""
     return fig.to_html(
@@ -117,7 +129,7 @@ def evolution_figure(view: dict[str, Any]) -> go.Figure:
     current = TREND_COLORS.get(view["color"], view["color"])
     fig = go.Figure(
         go.Bar(
-            x=[_month_label(point["month"], "<br>") for point in months],
+            x=[f"{point['month']}-01" for point in months],
             y=[point["users"] for point in months],
             text=[_count(point["users"]) for point in months],
             textposition="outside",
@@ -128,8 +140,11 @@ def evolution_figure(view: dict[str, Any]) -> go.Figure:
         )
     )
     _users_axis(fig, max(point["users"] for point in months))
-    fig.update_xaxes(type="category")
-    return _layout(fig, 300, bargap=0.3)
+    # a date axis, not 12 categories: plotly then labels as many months as the width holds
+    # (every one on a wide screen, every second or third on a phone) instead of squeezing
+    fig.update_xaxes(type="date", tickformat="%b<br>%Y", ticklabelmode="instant")
+    # a bar's count that does not fit at the chart's width is hidden, not shrunk or overlapped
+    return _layout(fig, 300, bargap=0.3, uniformtext={"minsize": 10, "mode": "hide"})
 
 
 def ring_figure(view: dict[str, Any]) -> go.Figure:
@@ -178,8 +193,7 @@ def series_figure(view: dict[str, Any]) -> go.Figure:
     fig.update_xaxes(
         title_text=f"{view['grain']} starting",
         type="date",
-        tickformat="%b %Y" if view["grain"] == "month" else "%b %d",
-        tickvals=buckets[:: math.ceil(len(buckets) / 12)],
+        tickformat=TICK_FORMATS[view["grain"]],
     )
     _users_axis(fig, max(point["active_users"] for point in view["series"]))
     return _layout(
@@ -246,11 +260,23 @@ def _dashboard_section(view: dict[str, Any]) -> str:
 </section>"""
 
 
-def _sessions_section(view: dict[str, Any]) -> str:
+def _no_users(view: dict[str, Any], assistant: Assistant) -> str:
+    """Why a window has no users: none came, or the channel does not exist for the assistant."""
+    if view["channel"] == "whatsapp" and not assistant.has_whatsapp:
+        text = (
+            f"No WhatsApp users: {assistant.name} has no WhatsApp number "
+            "(its whatsapp_phone_number_id is empty in assistants.csv)."
+        )
+    else:
+        text = "No users in this window."
+    return f'<p class="empty">{html.escape(text)}</p>'
+
+
+def _sessions_section(view: dict[str, Any], assistant: Assistant) -> str:
     chart = (
         _embed(ring_figure(view), "sessions-ring", first=False)
         if view["total_users"]
-        else '<p class="empty">No users in this window.</p>'
+        else _no_users(view, assistant)
     )
     return f"""
 <section id="sessions">
@@ -262,27 +288,42 @@ def _sessions_section(view: dict[str, Any]) -> str:
 </section>"""
 
 
-def _customers_section(view: dict[str, Any]) -> str:
+def _customers_section(view: dict[str, Any], assistant: Assistant) -> str:
+    chart = (
+        _embed(series_figure(view), "customers-series", first=False)
+        if view["total_users"] or assistant.has_whatsapp or view["channel"] != "whatsapp"
+        else _no_users(view, assistant)
+    )
     return f"""
 <section id="customers">
   <h2>Customers<small>users per {html.escape(view["grain"])}; new users: first session ever
     </small></h2>
   {_window_stats(view)}
-  <div class="chart">{_embed(series_figure(view), "customers-series", first=False)}</div>
+  <div class="chart">{chart}</div>
 </section>"""
 
 
-def _assistant_name(con: duckdb.DuckDBPyConnection, assistant_id: str) -> str:
-    row = con.execute(
-        "select assistant_name from marts.dim_assistants where assistant_id = ?", [assistant_id]
-    ).fetchone()
-    return (row[0] if row else None) or assistant_id
+@dataclass(frozen=True)
+class Assistant:
+    name: str
+    has_whatsapp: bool = True
+
+
+def _assistant(con: duckdb.DuckDBPyConnection, assistant_id: str) -> Assistant:
+    sql = (SQL_DIR / "report_assistant.sql").read_text(encoding="utf-8")
+    row = con.execute(sql, [assistant_id]).fetchone()
+    return Assistant(row[0] or assistant_id, bool(row[1])) if row else Assistant(assistant_id)
 
 
 def render_report(
-    name: str, dashboard: dict[str, Any], sessions: dict[str, Any], customers: dict[str, Any]
+    name: str | Assistant,
+    dashboard: dict[str, Any],
+    sessions: dict[str, Any],
+    customers: dict[str, Any],
 ) -> str:
     """The whole page from the three views (SPEC §5 shapes)."""
+    assistant = name if isinstance(name, Assistant) else Assistant(name)
+    name = assistant.name
     days = (date.fromisoformat(sessions["to"]) - date.fromisoformat(sessions["from"])).days + 1
     channel = CHANNEL_LABELS.get(sessions["channel"], sessions["channel"])
     window = f"{sessions['from']} to {sessions['to']}"
@@ -300,11 +341,11 @@ def render_report(
 <header>
   <h1>{html.escape(name)}<span class="id">{html.escape(sessions["assistant_id"])}</span></h1>
   <p><span class="chip">window {html.escape(window)} ({days} days)</span>
-     <span class="chip">channel {html.escape(channel)}</span></p>
+     <span class="chip">channel {html.escape(channel)}</span>{_whatsapp_chip(assistant)}</p>
 </header>
 {_dashboard_section(dashboard)}
-{_sessions_section(sessions)}
-{_customers_section(customers)}
+{_sessions_section(sessions, assistant)}
+{_customers_section(customers, assistant)}
 <footer>Chat Warehouse report · counts of pseudonymous users; no personal data.</footer>
 </main>
 </body>
@@ -316,7 +357,7 @@ def write_report(con: duckdb.DuckDBPyConnection, window: Window, out: Path) -> P
     """Query the three views for ``window`` and write them as one HTML file at ``out``."""
     sessions = views.sessions(con, window)
     page = render_report(
-        _assistant_name(con, window.assistant_id),
+        _assistant(con, window.assistant_id),
         views.dashboard(con, window.assistant_id, window.to_date),
         sessions,
         views.customers(con, window),

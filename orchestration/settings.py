@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from importlib import metadata
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -19,7 +20,8 @@ DBT_EXECUTABLE = Path(sys.executable).with_name("chatwh-dbt")
 
 DEFAULT_LANDING = PROJECT_DIR / "data" / "landing"
 DEFAULT_WAREHOUSE = PROJECT_DIR / "data" / "warehouse.duckdb"
-DEFAULT_DAGSTER_HOME = PROJECT_DIR / ".dagster_home"
+# A warehouse's Dagster instance lives beside it, in `<warehouse file name>.dagster/`.
+DAGSTER_HOME_SUFFIX = ".dagster"
 
 # The demo (and only the demo) pseudonymizes with this public key; it says so when it does.
 DEMO_PSEUDONYM_KEY = "chatwh-demo-key-public-do-not-use-in-production"
@@ -42,9 +44,44 @@ def warehouse_path(value: str | None = None) -> Path:
     return Path(value or os.environ.get("CHATWH_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve()
 
 
-def dagster_home() -> Path:
-    """Dagster's instance folder (run storage, event logs); git-ignored by default."""
-    return Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+def dagster_home(warehouse: str | Path | None = None) -> Path:
+    """Dagster's instance folder (run storage, event logs): DAGSTER_HOME when set, else one
+    per warehouse, ``<warehouse>.dagster/`` beside the warehouse file.
+
+    One instance per warehouse keeps the runs of two warehouses apart: the UI's Runs page
+    and an asset's "last materialized" then speak of this warehouse only.
+    """
+    explicit = os.environ.get("DAGSTER_HOME")
+    if explicit:
+        return Path(explicit).resolve()
+    path = warehouse_path(None if warehouse is None else str(warehouse))
+    return path.with_name(path.name + DAGSTER_HOME_SUFFIX)
+
+
+def dagster_environment(home: Path) -> dict[str, str]:
+    """The environment of a Dagster process (``dagster dev``, a reader of the run history)
+    on the instance at ``home``: this one's, with DAGSTER_HOME and the event settings that
+    ``chatwh run`` uses (see orchestration/pipeline.py)."""
+    return {
+        "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true",
+        "DAGSTER_EVENT_BATCH_SIZE": "1000",
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+    }
+
+
+def pseudonym_key_kind() -> str:
+    """Which pseudonym key is in force, for a person to read (never the key itself):
+    ``unset``, ``demo`` (the public demo key) or ``set`` (a key of the operator's)."""
+    key = os.environ.get("CHATWH_PSEUDONYM_KEY", "")
+    if not key:
+        return "unset"
+    return "demo" if key == DEMO_PSEUDONYM_KEY else "set"
+
+
+def version() -> str:
+    """The installed package's version (pyproject.toml's ``version``)."""
+    return metadata.version("chat-warehouse")
 
 
 def pseudonym_key() -> bytes:

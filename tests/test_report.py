@@ -9,6 +9,7 @@ plot colours.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 import shutil
@@ -38,6 +39,37 @@ WINDOW = ("--assistant", "acme-support", "--from", "2026-01-01", "--to", "2026-0
 AS_OF = "2026-02-14"
 PLOT_IDS = ("dashboard-evolution", "sessions-ring", "customers-series")
 SCREEN = (1280, 2000)
+NARROW = 420  # a phone held upright; Chromium's window is at least 500 px, so a frame of it
+NARROW_HEIGHT = 3000  # the whole report at that width, without a scroll bar in the frame
+# Measures, once the page has drawn, the viewport, the page's width and every chart's box
+# and x tick labels, and hands them to the framing page (a file:// frame is another origin).
+PROBE = """<script>
+window.addEventListener('load', () => setTimeout(() => {
+  const box = (element) => {
+    const rect = element.getBoundingClientRect();
+    return [rect.left, rect.right];
+  };
+  const plots = [...document.querySelectorAll('.js-plotly-plot')].map((plot) => ({
+    id: plot.id,
+    boxes: [box(plot), ...[...plot.querySelectorAll('svg.main-svg')].map(box)],
+    ticks: [...plot.querySelectorAll('.xtick text')].map(box),
+  }));
+  const page = document.documentElement.scrollWidth;
+  const height = document.documentElement.scrollHeight;
+  parent.postMessage(JSON.stringify({viewport: window.innerWidth, page, height, plots}), '*');
+}, 500));
+</script>"""
+FRAME = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"></head><body style="margin:0">
+<iframe src="{page}" style="border:0; width:{width}px; height:{height}px; display:block"></iframe>
+<pre id="measured"></pre>
+<script>
+window.addEventListener('message', (event) => {{
+  document.getElementById('measured').textContent = event.data;
+}});
+</script>
+</body></html>
+"""
 BACKGROUND = (0xF1, 0xF5, 0xF9)  # the page's background (CSS #f1f5f9)
 CHROMIUM_FLAGS = (
     "--headless",
@@ -91,6 +123,15 @@ def chromium() -> str:
             pytrace=False,
         )
     return path
+
+
+def framed(page_text: str, folder: Path, width: int, height: int) -> Path:
+    """The page (with the probe) in a frame ``width`` px wide: a real viewport that narrow."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "page.html").write_text(page_text.replace("</body>", f"{PROBE}</body>"), "utf-8")
+    frame = folder / "frame.html"
+    frame.write_text(FRAME.format(page="page.html", width=width, height=height), "utf-8")
+    return frame
 
 
 def run_chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -266,3 +307,62 @@ def test_report_renders_in_headless_chromium(report: Report, tmp_path: Path) -> 
         *((label, color) for _, label, color in SERIES),
     ]:
         assert colors[rgb(color)] > 500, f"the {name} colour {color} is missing from the page"
+
+
+def test_report_fits_a_phone_screen(report: Report, tmp_path: Path) -> None:
+    """At 420 px wide nothing is cut off or scrolls sideways, and no tick label of a chart
+    runs into the next one."""
+    window = f"--window-size=500,{NARROW_HEIGHT}"
+    frame = framed(report.text, tmp_path / "narrow", NARROW, NARROW_HEIGHT)
+    dom = run_chromium(frame, tmp_path / "profile-narrow", "--dump-dom", window).stdout
+    found = re.search(r'<pre id="measured">(.*?)</pre>', dom, flags=re.S)
+    assert found and found.group(1), "the page in the frame did not report its layout"
+    measured = json.loads(html.unescape(found.group(1)))
+    assert measured["viewport"] == NARROW
+    assert measured["page"] <= NARROW, f"the page scrolls sideways: {measured['page']} px wide"
+    assert measured["height"] <= NARROW_HEIGHT, "the report is taller than the frame"
+    plots = {plot["id"]: plot for plot in measured["plots"]}
+    assert set(plots) == set(PLOT_IDS)
+    for plot_id, plot in plots.items():
+        for left, right in plot["boxes"] + plot["ticks"]:
+            assert 0 <= left < right <= NARROW, f"{plot_id} leaves the screen: {left}..{right}"
+        ticks = sorted(plot["ticks"])
+        for (_, right), (left, _) in itertools.pairwise(ticks):
+            assert right <= left, f"{plot_id}: tick labels overlap ({right} > {left})"
+    for plot_id in ("dashboard-evolution", "customers-series"):
+        assert len(plots[plot_id]["ticks"]) >= 3, f"{plot_id} labels too few dates"
+
+    shot = tmp_path / "narrow.png"
+    run_chromium(
+        framed(report.text, tmp_path / "narrow-shot", NARROW, NARROW_HEIGHT),
+        tmp_path / "profile-narrow-shot",
+        f"--screenshot={shot}",
+        window,
+    )
+    pixels = png_pixels(shot.read_bytes())[:, :NARROW]
+    colors = Counter(map(tuple, pixels.reshape(-1, 3).tolist()))
+    for name, color in [("unique", UNIQUE_COLOR), ("recurring", RECURRING_COLOR)] + [
+        (label, color) for _, label, color in SERIES
+    ]:
+        assert colors[rgb(color)] > 100, f"the {name} colour {color} is missing at 420 px"
+
+
+def test_no_users_says_why(simulated: Deployment, tmp_path: Path) -> None:
+    """An assistant without a WhatsApp number has no WhatsApp users: the report says so."""
+    out = tmp_path / "initech.html"
+    window = ("--from", "2026-01-01", "--to", "2026-02-14", "--channel", "whatsapp")
+    simulated.chatwh("report", "--assistant", "initech-help", *window, "--out", str(out))
+    page = out.read_text(encoding="utf-8")
+    reason = (
+        "No WhatsApp users: Initech Help has no WhatsApp number "
+        "(its whatsapp_phone_number_id is empty in assistants.csv)."
+    )
+    assert reason in section(page, "sessions") and reason in section(page, "customers")
+    assert "no WhatsApp number: web users only" in visible_text(page)
+
+    empty = tmp_path / "acme-2025.html"
+    window = ("--from", "2025-01-01", "--to", "2025-01-31", "--channel", "whatsapp")
+    simulated.chatwh("report", "--assistant", "acme-support", *window, "--out", str(empty))
+    page = empty.read_text(encoding="utf-8")
+    assert "No users in this window." in section(page, "sessions")
+    assert "WhatsApp number" not in visible_text(page)
