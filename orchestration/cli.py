@@ -289,9 +289,18 @@ def run_and_report(
         + "".join(f"\n  {check.severity.lower()}: {check.name}" for check in failed)
     )
     if not outcome.success:
+        _say_traceback(outcome.failure_traceback)
         _say(f"chatwh run: error: {outcome.failure}")
         return EXIT_FAILED
     return 0
+
+
+def _say_traceback(traceback: str | None) -> None:
+    """With CHATWH_DEBUG, the failed step's whole error (its stack and every cause)."""
+    from .settings import debug
+
+    if traceback and debug():
+        _say(traceback.rstrip())
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -462,12 +471,14 @@ def describe(error: Exception) -> str:
         FileExistsError,
         ValueError,
     )
+    from .errors import first_line as one_line
+
     first_line = (str(error).strip().splitlines() or [""])[0]
     if isinstance(error, own):
         return first_line
     if isinstance(error, PermissionError):
         return f"permission denied: {error.filename or first_line}"
-    return f"{type(error).__name__}: {first_line} (CHATWH_DEBUG=1 shows the traceback)"
+    return f"{type(error).__name__}: {one_line(error)} (CHATWH_DEBUG=1 shows the traceback)"
 
 
 if __name__ == "__main__":
