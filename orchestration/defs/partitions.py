@@ -50,12 +50,19 @@ def registration_requests(
     return requests
 
 
-def register_arrival_days(instance: dg.DagsterInstance, days: Iterable[str]) -> list[str]:
-    """Add the arrival days to the instance's partitions (in date order); all of them after."""
-    for request in registration_requests(instance.get_dynamic_partitions(ARRIVAL_DAYS), days):
+def apply_requests(instance: dg.DagsterInstance, requests: Iterable[PartitionsRequest]) -> None:
+    """Carry out partition requests in order, as the sensor daemon does with a sensor's."""
+    for request in requests:
         if isinstance(request, dg.DeleteDynamicPartitionsRequest):
             for key in request.partition_keys:
-                instance.delete_dynamic_partition(ARRIVAL_DAYS, key)
+                instance.delete_dynamic_partition(request.partitions_def_name, key)
         else:
-            instance.add_dynamic_partitions(ARRIVAL_DAYS, list(request.partition_keys))
+            instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
+
+
+def register_arrival_days(instance: dg.DagsterInstance, days: Iterable[str]) -> list[str]:
+    """Add the arrival days to the instance's partitions (in date order); all of them after."""
+    apply_requests(
+        instance, registration_requests(instance.get_dynamic_partitions(ARRIVAL_DAYS), days)
+    )
     return list(instance.get_dynamic_partitions(ARRIVAL_DAYS))
