@@ -1,0 +1,156 @@
+"""An ``s3://`` landing zone, read from an S3-compatible server on 127.0.0.1 (moto).
+
+The real `chatwh run --landing s3://bucket/prefix` runs in a subprocess with the
+credentials and the endpoint in its environment (the standard AWS_* variables), and the
+three views it builds equal those of the same files loaded from the local folder. No
+DuckDB extension is involved (s3fs is registered with DuckDB), so nothing is downloaded:
+the subprocess gets an empty home folder, where DuckDB would keep a downloaded extension.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.conftest import Deployment, make_deployment
+from tests.support import arrival_days, build_once
+
+BUCKET = "chat-logs"
+PREFIX = "landing/acme"
+START, DAYS, USERS = "2026-01-01", 6, 120
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "test-access-key",
+    "AWS_SECRET_ACCESS_KEY": "test-secret-key",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """An S3-compatible server (moto) on a free port of 127.0.0.1, with an empty bucket."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    client(endpoint).create_bucket(Bucket=BUCKET)
+    yield endpoint
+    server.stop()
+
+
+def client(endpoint: str):
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=CREDENTIALS["AWS_DEFAULT_REGION"],
+    )
+
+
+def upload(landing: Path, endpoint: str) -> int:
+    """Every file of the landing zone under s3://BUCKET/PREFIX/, same relative paths."""
+    files = [path for path in sorted(landing.rglob("*")) if path.is_file()]
+    s3 = client(endpoint)
+    for path in files:
+        s3.upload_file(str(path), BUCKET, f"{PREFIX}/{path.relative_to(landing).as_posix()}")
+    return len(files)
+
+
+def s3_env(deployment: Deployment, endpoint: str) -> dict[str, str]:
+    """The deployment's environment with the S3 credentials and endpoint, and a fresh home."""
+    home = deployment.root / "home"
+    home.mkdir(exist_ok=True)
+    return {**deployment.env, **CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "HOME": str(home)}
+
+
+def views(deployment: Deployment, assistants: list[str], first: str, last: str) -> dict:
+    """The three views of every assistant, as `chatwh ... --json` prints them."""
+    window = ["--from", first, "--to", last]
+    answers = {}
+    for assistant in assistants:
+        for command, extra in (
+            ("dashboard", ["--as-of", last]),
+            ("sessions", window),
+            ("customers", [*window, "--grain", "day"]),
+        ):
+            completed = deployment.chatwh(
+                command, "--assistant", assistant, *extra, "--json",
+                "--warehouse", str(deployment.warehouse),
+            )  # fmt: skip
+            answers[(assistant, command)] = json.loads(completed.stdout)
+    return answers
+
+
+def _simulate(folder: Path) -> None:
+    make_deployment(folder).chatwh(
+        "simulate", "--out", str(folder / "landing"), "--start", START, "--days", str(DAYS),
+        "--users", str(USERS), "--gzip-share", "0.5",
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    """The simulated landing zone, loaded from its local folder."""
+    folder = build_once(tmp_path_factory, "s3_landing_local", _simulate)
+    deployment = make_deployment(folder)
+    if not deployment.warehouse.exists():
+        deployment.run()
+    return deployment
+
+
+def test_an_s3_landing_zone_gives_the_same_views_as_the_local_folder(
+    local: Deployment, s3_endpoint: str, tmp_path: Path
+) -> None:
+    assert upload(local.landing, s3_endpoint) > DAYS
+    remote = make_deployment(tmp_path)
+    env = s3_env(remote, s3_endpoint)
+    remote = Deployment(remote.root, remote.landing, remote.warehouse, env)
+    completed = remote.chatwh(
+        "run", "--landing", f"s3://{BUCKET}/{PREFIX}", "--warehouse", str(remote.warehouse)
+    )
+    days = arrival_days(local.landing)
+    assert f"run {days[0]} to {days[-1]}: {len(days)} days" in completed.stdout
+    assert not (Path(env["HOME"]) / ".duckdb").exists(), "DuckDB downloaded an extension"
+    # the landing zone's own assistants.csv was read from the bucket, not the project's seed
+    assert f"assistants: 4 from s3://{BUCKET}/{PREFIX}/assistants.csv" in completed.stderr
+
+    with open(local.landing / "assistants.csv", newline="", encoding="utf-8") as handle:
+        assistants = [row["assistant_id"] for row in csv.DictReader(handle)]
+    first, last = days[0].isoformat(), days[-1].isoformat()
+    expected = views(local, assistants, first, last)
+    assert any(view.get("total_users") for view in expected.values()), "no users: proves little"
+    assert views(remote, assistants, first, last) == expected
+    audit = "select sum(records), sum(loaded), sum(quarantined) from raw.load_audit"
+    assert remote.query(audit) == local.query(audit)
+
+
+def closed_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on (bound, then closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_s3_endpoint_fails_with_one_line_naming_the_cause(
+    deployment: Deployment,
+) -> None:
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    env = s3_env(deployment, endpoint)
+    completed = Deployment(deployment.root, deployment.landing, deployment.warehouse, env).chatwh(
+        "run", "--landing", f"s3://{BUCKET}/{PREFIX}", check=False
+    )
+    assert completed.returncode != 0
+    assert "Traceback" not in completed.stdout + completed.stderr
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1, completed.stderr
+    (line,) = lines
+    assert line.startswith("chatwh run: error: cannot list the landing zone s3://"), line
+    assert "Could not connect to the endpoint URL" in line and endpoint in line, line
+    assert not deployment.warehouse.exists()
