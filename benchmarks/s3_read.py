@@ -19,66 +19,19 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-
-import boto3
 
 from orchestration.ingest import CHANNELS, _read_csv, landing_files
 from orchestration.landing_fs import landing_connection
 from orchestration.settings import PROJECT_DIR
+from tests.s3_server import CREDENTIALS, client, moto_server, upload
 
 BENCH_DIR = PROJECT_DIR / "data" / "bench" / "s3"
 BIN = Path(sys.executable).parent
 BUCKET, PREFIX = "bench", "landing"
-CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def moto_server() -> Iterator[str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait()
-
-
-def client(endpoint: str):
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        region_name=CREDENTIALS["AWS_DEFAULT_REGION"],
-    )
 
 
 def timed(label: str, megabytes: float, action) -> float:
@@ -136,13 +89,10 @@ def main() -> None:
     megabytes = sum(path.stat().st_size for path in files) / 1e6
     print(f"landing zone: {len(files)} files, {megabytes:.1f} MB ({landing})", flush=True)
     env = {**os.environ, **CREDENTIALS, "CHATWH_PSEUDONYM_KEY": "benchmark-key"}
-    with moto_server() as endpoint:
+    with moto_server(BUCKET) as endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint
+        keys = upload(landing, endpoint, BUCKET, PREFIX)
         s3 = client(endpoint)
-        s3.create_bucket(Bucket=BUCKET)
-        for path in files:
-            s3.upload_file(str(path), BUCKET, f"{PREFIX}/{path.relative_to(landing).as_posix()}")
-        keys = [f"{PREFIX}/{path.relative_to(landing).as_posix()}" for path in files]
         timed(
             "boto3 download of every file (server floor)",
             megabytes,

@@ -471,14 +471,15 @@ def describe(error: Exception) -> str:
         FileExistsError,
         ValueError,
     )
-    from .errors import first_line as one_line
+    from . import errors
 
     first_line = (str(error).strip().splitlines() or [""])[0]
     if isinstance(error, own):
         return first_line
     if isinstance(error, PermissionError):
         return f"permission denied: {error.filename or first_line}"
-    return f"{type(error).__name__}: {one_line(error)} (CHATWH_DEBUG=1 shows the traceback)"
+    cause = errors.first_line(error)  # a DuckDB error may quote a Python traceback
+    return f"{type(error).__name__}: {cause} (CHATWH_DEBUG=1 shows the traceback)"
 
 
 if __name__ == "__main__":

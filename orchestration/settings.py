@@ -104,5 +104,5 @@ def s3_options() -> dict[str, object]:
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if region:
         options["client_kwargs"] = {"region_name": region}
-    options["config_kwargs"] = {"connect_timeout": 10, "retries": {"max_attempts": 2}}
+    options["config_kwargs"] = {"connect_timeout": 10, "retries": {"total_max_attempts": 2}}
     return options

@@ -11,56 +11,25 @@ from __future__ import annotations
 
 import csv
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from tests.conftest import Deployment, make_deployment
+from tests.s3_server import CREDENTIALS, free_port, moto_server, upload
 from tests.support import arrival_days, build_once
 
 BUCKET = "chat-logs"
 PREFIX = "landing/acme"
 START, DAYS, USERS = "2026-01-01", 6, 120
-CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "test-access-key",
-    "AWS_SECRET_ACCESS_KEY": "test-secret-key",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     """An S3-compatible server (moto) on a free port of 127.0.0.1, with an empty bucket."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    client(endpoint).create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
-
-
-def client(endpoint: str):
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        region_name=CREDENTIALS["AWS_DEFAULT_REGION"],
-    )
-
-
-def upload(landing: Path, endpoint: str) -> int:
-    """Every file of the landing zone under s3://BUCKET/PREFIX/, same relative paths."""
-    files = [path for path in sorted(landing.rglob("*")) if path.is_file()]
-    s3 = client(endpoint)
-    for path in files:
-        s3.upload_file(str(path), BUCKET, f"{PREFIX}/{path.relative_to(landing).as_posix()}")
-    return len(files)
+    with moto_server(BUCKET) as endpoint:
+        yield endpoint
 
 
 def s3_env(deployment: Deployment, endpoint: str) -> dict[str, str]:
@@ -88,27 +57,25 @@ def views(deployment: Deployment, assistants: list[str], first: str, last: str) 
     return answers
 
 
-def _simulate(folder: Path) -> None:
-    make_deployment(folder).chatwh(
-        "simulate", "--out", str(folder / "landing"), "--start", START, "--days", str(DAYS),
+def _build_local(folder: Path) -> None:
+    deployment = make_deployment(folder)
+    deployment.chatwh(
+        "simulate", "--out", str(deployment.landing), "--start", START, "--days", str(DAYS),
         "--users", str(USERS), "--gzip-share", "0.5",
     )  # fmt: skip
+    deployment.run()
 
 
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     """The simulated landing zone, loaded from its local folder."""
-    folder = build_once(tmp_path_factory, "s3_landing_local", _simulate)
-    deployment = make_deployment(folder)
-    if not deployment.warehouse.exists():
-        deployment.run()
-    return deployment
+    return make_deployment(build_once(tmp_path_factory, "s3_landing_local", _build_local))
 
 
 def test_an_s3_landing_zone_gives_the_same_views_as_the_local_folder(
     local: Deployment, s3_endpoint: str, tmp_path: Path
 ) -> None:
-    assert upload(local.landing, s3_endpoint) > DAYS
+    assert len(upload(local.landing, s3_endpoint, BUCKET, PREFIX)) > DAYS
     remote = make_deployment(tmp_path)
     env = s3_env(remote, s3_endpoint)
     remote = Deployment(remote.root, remote.landing, remote.warehouse, env)
@@ -131,17 +98,10 @@ def test_an_s3_landing_zone_gives_the_same_views_as_the_local_folder(
     assert remote.query(audit) == local.query(audit)
 
 
-def closed_port() -> int:
-    """A port of 127.0.0.1 that nothing listens on (bound, then closed)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_an_unreachable_s3_endpoint_fails_with_one_line_naming_the_cause(
     deployment: Deployment,
 ) -> None:
-    endpoint = f"http://127.0.0.1:{closed_port()}"
+    endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     env = s3_env(deployment, endpoint)
     completed = Deployment(deployment.root, deployment.landing, deployment.warehouse, env).chatwh(
         "run", "--landing", f"s3://{BUCKET}/{PREFIX}", check=False
