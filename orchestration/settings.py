@@ -85,8 +85,8 @@ def s3_options() -> dict[str, object]:
     From the standard AWS variables: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
     AWS_SESSION_TOKEN (else botocore's usual chain: ~/.aws, an instance role), AWS_REGION or
     AWS_DEFAULT_REGION, and AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL for an S3-compatible
-    server (MinIO, Ceph, a local test server). An unreachable endpoint fails after one
-    retry of a 10 s connect, not botocore's four retries of 60 s.
+    server (MinIO, Ceph, a local test server). A connect waits 10 s and is tried twice in
+    all, so an unreachable endpoint fails soon (botocore's default: 60 s, several retries).
     """
     env = os.environ
     options: dict[str, object] = {
