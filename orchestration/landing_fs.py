@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from functools import cache
 
 import duckdb
 import fsspec
@@ -28,8 +27,8 @@ def protocol(landing: str) -> str | None:
     return landing.split("://", 1)[0].lower() if "://" in landing else None
 
 
-@cache
 def _remote_filesystem(scheme: str) -> fsspec.AbstractFileSystem:
+    """fsspec keeps one instance per set of options: the settings are read on every call."""
     try:
         if scheme in ("s3", "s3a"):
             import s3fs

@@ -105,4 +105,6 @@ def s3_options() -> dict[str, object]:
     if region:
         options["client_kwargs"] = {"region_name": region}
     options["config_kwargs"] = {"connect_timeout": 10, "retries": {"total_max_attempts": 2}}
+    # a long-lived process (the sensor's) must see the files that land after its last look
+    options["use_listings_cache"] = False
     return options

@@ -5,19 +5,23 @@ credentials and the endpoint in its environment (the standard AWS_* variables), 
 three views it builds equal those of the same files loaded from the local folder. No
 DuckDB extension is involved (s3fs is registered with DuckDB), so nothing is downloaded:
 the subprocess gets an empty home folder, where DuckDB would keep a downloaded extension.
+An endpoint that does not answer is one line naming the cause, and the late-arrivals
+sensor lists the bucket as it lists a folder.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from tests.conftest import Deployment, make_deployment
-from tests.s3_server import CREDENTIALS, free_port, moto_server, upload
+from tests.s3_server import CREDENTIALS, client, free_port, moto_server, upload
 from tests.support import arrival_days, build_once
 
 BUCKET = "chat-logs"
@@ -114,3 +118,38 @@ def test_an_unreachable_s3_endpoint_fails_with_one_line_naming_the_cause(
     assert line.startswith("chatwh run: error: cannot list the landing zone s3://"), line
     assert "Could not connect to the endpoint URL" in line and endpoint in line, line
     assert not deployment.warehouse.exists()
+
+
+def test_the_late_arrivals_sensor_lists_an_s3_landing_zone(
+    s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.defs.partitions import apply_requests
+    from orchestration.defs.resources import Warehouse
+    from orchestration.defs.schedules import late_arrivals_sensor
+
+    for name, value in {**CREDENTIALS, "AWS_ENDPOINT_URL": s3_endpoint}.items():
+        monkeypatch.setenv(name, value)
+    prefix = "sensor"
+    s3 = client(s3_endpoint)
+    for key in ("web/dt=2004-11-15/a.jsonl", "whatsapp/dt=2004-11-16/a.jsonl.gz"):
+        s3.put_object(Bucket=BUCKET, Key=f"{prefix}/{key}", Body=b"{}\n")
+    landing = f"s3://{BUCKET}/{prefix}"
+    resources = {
+        "warehouse": Warehouse(path=str(tmp_path / "w.duckdb"), landing=landing, pseudonym_key="k")
+    }
+    with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
+
+        def look(cursor: str | None = None):
+            context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources)
+            result = late_arrivals_sensor(context)
+            apply_requests(instance, result.dynamic_partitions_requests or [])  # as the daemon
+            return context.cursor, result
+
+        cursor, result = look()
+        assert not result.run_requests
+        assert instance.get_dynamic_partitions("arrival_days") == ["2004-11-15", "2004-11-16"]
+
+        time.sleep(1.1)  # S3 keeps modification times to the second
+        s3.put_object(Bucket=BUCKET, Key=f"{prefix}/web/dt=2004-11-15/late.jsonl", Body=b"{}\n")
+        _, result = look(cursor)
+        assert [request.partition_key for request in result.run_requests] == ["2004-11-15"]
