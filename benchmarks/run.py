@@ -72,7 +72,6 @@ def environment(root: Path) -> dict[str, str]:
         **os.environ,
         "CHATWH_PSEUDONYM_KEY": KEY,
         "DAGSTER_HOME": str(root / "dagster_home"),
-        "CHATWH_FIRST_ARRIVAL_DAY": "2020-01-01",
     }
 
 

@@ -322,9 +322,18 @@ def run_and_report(
             f"dbt log: {outcome.dbt_log}"
         )
     if not outcome.success:
+        _say_traceback(outcome.failure_traceback)
         _say(f"chatwh run: error: {outcome.failure}")
         return EXIT_FAILED
     return 0
+
+
+def _say_traceback(traceback: str | None) -> None:
+    """With CHATWH_DEBUG, the failed step's whole error (its stack and every cause)."""
+    from .settings import debug
+
+    if traceback and debug():
+        _say(traceback.rstrip())
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -506,12 +515,15 @@ def describe(error: Exception) -> str:
         FileExistsError,
         ValueError,
     )
+    from . import errors
+
     first_line = (str(error).strip().splitlines() or [""])[0]
     if isinstance(error, own):
         return first_line
     if isinstance(error, PermissionError):
         return f"permission denied: {error.filename or first_line}"
-    return f"{type(error).__name__}: {first_line} (CHATWH_DEBUG=1 shows the traceback)"
+    cause = errors.first_line(error)  # a DuckDB error may quote a Python traceback
+    return f"{type(error).__name__}: {cause} (CHATWH_DEBUG=1 shows the traceback)"
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import landing_fs
 from .pseudonym import hmac_pads, hmac_sql
 from .settings import SEED_ASSISTANTS
 from .warehouse import ensure_raw_schema, message_key_sql
@@ -75,12 +76,16 @@ def _glob(con: duckdb.DuckDBPyConnection, pattern: str) -> list[str]:
     return [row[0] for row in con.execute("select file from glob(?)", [pattern]).fetchall()]
 
 
+def channel_patterns(landing: str, channel: str) -> list[str]:
+    """The glob patterns of one channel's raw files, any arrival day."""
+    return [f"{landing}/{channel}/dt=*/*.jsonl", f"{landing}/{channel}/dt=*/*.jsonl.gz"]
+
+
 def landing_files(con: duckdb.DuckDBPyConnection, landing: str, channel: str) -> list[str]:
     """Every raw file of one channel, any arrival day, sorted."""
-    files = _glob(con, f"{landing}/{channel}/dt=*/*.jsonl") + _glob(
-        con, f"{landing}/{channel}/dt=*/*.jsonl.gz"
+    return sorted(
+        path for pattern in channel_patterns(landing, channel) for path in _glob(con, pattern)
     )
-    return sorted(files)
 
 
 def arrival_date_of(path: str) -> date | None:
@@ -106,17 +111,28 @@ def discover_arrival_dates(con: duckdb.DuckDBPyConnection, landing: str) -> list
 
 def check_landing(landing: str) -> None:
     """Fail with one clear line when a local landing zone does not exist."""
-    if "://" not in landing and not Path(landing).is_dir():
+    if not landing_fs.protocol(landing) and not Path(landing).is_dir():
         raise LandingError(f"landing zone {landing} does not exist: pass --landing DIR")
+
+
+def landing_patterns(landing: str) -> list[str]:
+    """The glob patterns of every raw file of the landing zone, both channels."""
+    return [pattern for channel in CHANNELS for pattern in channel_patterns(landing, channel)]
+
+
+def find_arrival_days(landing: str) -> list[date]:
+    """Every arrival day of the landing zone (local or remote), on a connection of its own."""
+    with landing_fs.landing_connection(landing) as con:
+        return discover_arrival_dates(con, landing)
 
 
 # --------------------------------------------------------------------------- assistants
 
 
-def assistants_source(landing: str) -> Path:
-    """``<landing>/assistants.csv`` when present (local landing), else the project's seed."""
-    candidate = Path(landing) / "assistants.csv"
-    return candidate if "://" not in landing and candidate.is_file() else SEED_ASSISTANTS
+def assistants_source(landing: str) -> str:
+    """``<landing>/assistants.csv`` when present (a local folder or S3), else the project's seed."""
+    candidate = f"{landing}/assistants.csv"
+    return candidate if landing_fs.exists(candidate) else str(SEED_ASSISTANTS)
 
 
 # An assistant whose time zone changed (or that left the list): the local dates of all of
@@ -138,10 +154,10 @@ where assistant_id in (select assistant_id from moved)
 """
 
 
-def load_assistants(con: duckdb.DuckDBPyConnection, landing: str) -> Path:
+def load_assistants(con: duckdb.DuckDBPyConnection, landing: str) -> str:
     """Replace ``raw.assistants`` with the current list of assistants."""
     source = assistants_source(landing)
-    with open(source, newline="", encoding="utf-8") as handle:
+    with landing_fs.open_text(source) as handle:
         reader = csv.DictReader(handle)
         missing = set(ASSISTANT_COLUMNS) - set(reader.fieldnames or [])
         if missing:
@@ -1037,6 +1053,7 @@ def ingest(
     files each, one transaction per chunk), so that memory does not grow with the range.
     """
     ensure_raw_schema(con)
+    landing_fs.attach_landing(con, landing)
     pads = hmac_pads(key)
     pad_params = {"inner_pad": pads.inner_hex, "outer_pad": pads.outer_hex}
     in_range = set(days)

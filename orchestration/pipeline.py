@@ -11,7 +11,6 @@ import contextlib
 import io
 import logging
 import os
-import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -22,12 +21,15 @@ from pathlib import Path
 import duckdb
 
 from . import settings
+from .errors import ErrorInfo, first_line, one_line, root_cause
 from .gc_pause import imports_without_gc
-from .ingest import LandingError, check_landing, discover_arrival_dates
+from .ingest import LandingError, check_landing, find_arrival_days
 from .warehouse import connect, writer_lock
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+# errors whose message is written for a person: shown without their kind
+OWN_ERRORS = {"LandingError", "ConfigError"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class RunOutcome:
     run_id: str | None = None
     dagster_home: Path | None = None  # the instance that holds the run and its event log
     dbt_log: Path | None = None  # dbt's own log of the run's `dbt build`
+    # the failed step's whole error (its stack and every cause), for CHATWH_DEBUG
+    failure_traceback: str | None = None
 
 
 def install_instance_config(home: Path) -> None:
@@ -87,15 +91,35 @@ def _audit_totals(warehouse: Path, first: date, last: date) -> dict[str, int]:
     return dict(zip(names, map(int, row), strict=True))
 
 
-def resolve_days(landing: str, first: date | None, last: date | None) -> tuple[date, date]:
+def resolve_days(
+    found: list[date], landing: str, first: date | None, last: date | None
+) -> tuple[date, date]:
     """The range to run: the one asked for, else every arrival day found in the landing zone."""
     if first is not None and last is not None:
         return first, last
-    with duckdb.connect() as con:
-        days = discover_arrival_dates(con, landing)
-    if not days:
+    if not found:
         raise LandingError(f"no dt=YYYY-MM-DD folders with .jsonl files under {landing}")
-    return days[0], days[-1]
+    return found[0], found[-1]
+
+
+def list_arrival_days(landing: str) -> list[date]:
+    """The landing zone's arrival days; a landing zone that cannot be listed (an S3 endpoint
+    that does not answer, wrong credentials) fails here, before any work, with its cause."""
+    try:
+        return find_arrival_days(landing)
+    except duckdb.Error as error:
+        raise LandingError(
+            f"cannot list the landing zone {landing}: {first_line(error)}"
+        ) from error
+
+
+def days_to_run(registered: list[str], first: date, last: date, landing: str) -> list[str]:
+    """The partitions (arrival days) of the range: the registered ones between its ends."""
+    keys = [key for key in registered if first.isoformat() <= key <= last.isoformat()]
+    if not keys:
+        where = f"under dt={first}" if first == last else f"under dt={first} to dt={last}"
+        raise LandingError(f"no files {where} in {landing}")
+    return keys
 
 
 def check_warehouse_path(warehouse: Path) -> None:
@@ -120,12 +144,8 @@ def run_pipeline(
     check_landing(landing)
     check_warehouse_path(warehouse)
     settings.pseudonym_key()
-    first, last = resolve_days(landing, first, last)
-    if first < date.fromisoformat(os.environ.get("CHATWH_FIRST_ARRIVAL_DAY", "2020-01-01")):
-        raise LandingError(
-            f"arrival day {first} is before CHATWH_FIRST_ARRIVAL_DAY (default 2020-01-01): "
-            "set it earlier"
-        )
+    found = list_arrival_days(landing)
+    first, last = resolve_days(found, landing, first, last)
     os.environ["CHATWH_LANDING"] = landing
     os.environ["CHATWH_WAREHOUSE"] = str(warehouse)
     home = prepare_dagster_home(warehouse)
@@ -137,7 +157,7 @@ def run_pipeline(
         progress.setLevel(logging.INFO)
     try:
         with writer_lock(warehouse, wait_seconds):
-            result = _execute(first, last, full_refresh)
+            result = _execute(found, first, last, landing, full_refresh)
             # this run's counts, read before the next writer (a run that `--wait`s) starts
             audit = _audit_totals(warehouse, first, last) if warehouse.exists() else {}
     finally:
@@ -162,35 +182,39 @@ def run_pipeline(
     ]
     if not result.success:
         failures = [event for event in result.all_events if event.is_step_failure]
-        outcome.failure = (
-            _one_line(failures[0].event_specific_data.error) if failures else "the run failed"
-        )
+        error = failures[0].event_specific_data.error if failures else None
+        outcome.failure = failure_line(error) if error else "the run failed"
+        outcome.failure_traceback = error.to_string() if error else None
     outcome.audit = audit
     return outcome
 
 
-def _execute(first: date, last: date, full_refresh: bool):
+def _execute(found: list[date], first: date, last: date, landing: str, full_refresh: bool):
     with imports_without_gc():  # Dagster's imports: see gc_pause.py
         from dagster import DagsterInstance
 
         from .definitions import defs
+        from .defs.partitions import register_arrival_days
         from .defs.resources import warehouse_from_environment
 
     job = defs.resolve_job_def("nightly")
     # which warehouse this process writes (under its writer lock): see _release_abandoned_runs
     ours = {"chatwh/launched_by": "chatwh run", "chatwh/warehouse": os.environ["CHATWH_WAREHOUSE"]}
     tags = {"chatwh/full_refresh": "true" if full_refresh else "false", **ours}
-    if first == last:
-        partition = {"partition_key": first.isoformat()}
-    else:
-        partition = {}
-        tags.update({RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()})
     # dagster-dbt echoes dbt's own log lines on stdout; our progress lines say the same in
     # one line per step, and dbt keeps its full log in the run's target folder.
     echo = sys.stderr if os.environ.get("CHATWH_VERBOSE") else io.StringIO()
     level = "ERROR" if os.environ.get("CHATWH_VERBOSE") else "CRITICAL"
     with DagsterInstance.get() as instance, contextlib.redirect_stdout(echo):
         _release_abandoned_runs(instance, ours)
+        # the partitions are the landing zone's arrival days (defs/partitions.py)
+        registered = register_arrival_days(instance, [day.isoformat() for day in found])
+        keys = days_to_run(registered, first, last, landing)
+        if len(keys) == 1:
+            partition = {"partition_key": keys[0]}
+        else:  # one run over the range (a single-run backfill), as the UI's backfill does
+            partition = {}
+            tags.update({RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]})
         return job.execute_in_process(
             instance=instance,
             tags=tags,
@@ -225,21 +249,15 @@ def _release_abandoned_runs(instance, ours: dict[str, str]) -> None:
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
 
-def _one_line(error, limit: int = 500) -> str:
-    """A failed step's error on one line: ``pkg.SomeError: a\nb`` -> ``SomeError: a b``.
-
-    Python tracebacks quoted in the message (dbt's log of an unexpected error) are left out:
-    their last line, the exception itself, stays.
+def failure_line(error: ErrorInfo) -> str:
+    """A failed step's error as one line: its root cause (Dagster wraps the error raised in
+    a step in ``DagsterExecutionStepExecutionError``, whose own message names only the op).
+    Errors of this project's own kinds (a bad landing zone, a setting) are said as they are.
     """
-    text = re.sub(r"Traceback \(most recent call last\):\n(?:[ \t]+.*(?:\n|$))*", "", error.message)
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
+    cause = root_cause(error)
+    text = one_line(cause.message, cause.cls_name)
     head, _, rest = text.partition(": ")
-    if rest and error.cls_name and head.endswith(error.cls_name):
-        own = error.cls_name == "DagsterAssetCheckFailedError"  # says which checks, plainly
-        text = rest if own else f"{error.cls_name}: {rest}"
-    return text
+    return rest if rest and head in OWN_ERRORS else text
 
 
 class _ProgressHandler(logging.Handler):

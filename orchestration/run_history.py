@@ -76,7 +76,7 @@ def _checks_and_error(instance, run_id: str) -> tuple[list[dict[str, Any]], str 
     """The run's asset check results, and its first failure as one line."""
     from dagster import DagsterEventType
 
-    from .pipeline import _one_line
+    from .pipeline import failure_line
 
     kinds = {
         DagsterEventType.ASSET_CHECK_EVALUATION,
@@ -96,7 +96,7 @@ def _checks_and_error(instance, run_id: str) -> tuple[list[dict[str, Any]], str 
                 }
             )
         elif event.event_type == DagsterEventType.STEP_FAILURE and error is None:
-            error = _one_line(event.event_specific_data.error)
+            error = failure_line(event.event_specific_data.error)
         elif event.event_type == DagsterEventType.RUN_FAILURE and error is None:
             error = " ".join((record.event_log_entry.message or "the run failed").split())
     return checks, error

@@ -109,3 +109,39 @@ def dbt_target_path(warehouse: str | Path) -> Path:
     """
     digest = hashlib.sha256(str(Path(warehouse).resolve()).encode()).hexdigest()[:12]
     return DBT_PROJECT_DIR / "target" / f"run-{digest}"
+
+
+def debug() -> bool:
+    """CHATWH_DEBUG: show the whole traceback (a run's failed step included), not one line."""
+    return bool(os.environ.get("CHATWH_DEBUG"))
+
+
+def s3_options() -> dict[str, object]:
+    """The options of the s3fs filesystem that reads an ``s3://`` landing zone.
+
+    From the standard AWS variables: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+    AWS_SESSION_TOKEN (else botocore's usual chain: ~/.aws, an instance role), AWS_REGION or
+    AWS_DEFAULT_REGION, and AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL for an S3-compatible
+    server (MinIO, Ceph, a local test server). A connect waits 10 s and is tried twice in
+    all, so an unreachable endpoint fails soon (botocore's default: 60 s, several retries).
+    """
+    env = os.environ
+    options: dict[str, object] = {
+        name: env[variable]
+        for name, variable in (
+            ("key", "AWS_ACCESS_KEY_ID"),
+            ("secret", "AWS_SECRET_ACCESS_KEY"),
+            ("token", "AWS_SESSION_TOKEN"),
+            ("endpoint_url", "AWS_ENDPOINT_URL_S3"),
+        )
+        if env.get(variable)
+    }
+    if "endpoint_url" not in options and env.get("AWS_ENDPOINT_URL"):
+        options["endpoint_url"] = env["AWS_ENDPOINT_URL"]
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if region:
+        options["client_kwargs"] = {"region_name": region}
+    options["config_kwargs"] = {"connect_timeout": 10, "retries": {"total_max_attempts": 2}}
+    # a long-lived process (the sensor's) must see the files that land after its last look
+    options["use_listings_cache"] = False
+    return options

@@ -21,7 +21,21 @@ class WarehouseBusy(Exception):
     """Another process is writing to the warehouse."""
 
 
+NO_EXTENSION_DOWNLOADS = """
+set autoinstall_known_extensions = false;
+set autoload_known_extensions = false;
+"""
+
+
+def forbid_extension_downloads(con: duckdb.DuckDBPyConnection) -> None:
+    """No extension is ever installed or loaded behind the user's back (a download at run
+    time; offline, a wait and an obscure error): the ones this project uses are built into
+    DuckDB's Python package, and the landing zone is read through fsspec (landing_fs.py)."""
+    con.execute(NO_EXTENSION_DOWNLOADS)
+
+
 def _tune(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    forbid_extension_downloads(con)
     memory = os.environ.get("CHATWH_MEMORY_LIMIT", "3GB")
     con.execute(f"set memory_limit = '{memory}'")
     con.execute("set preserve_insertion_order = true")

@@ -24,7 +24,6 @@ def chatwh_env(tmp: Path, **extra: str) -> dict[str, str]:
         **os.environ,
         "CHATWH_PSEUDONYM_KEY": TEST_KEY,
         "DAGSTER_HOME": str(tmp / "dagster_home"),
-        "CHATWH_FIRST_ARRIVAL_DAY": "2020-01-01",
         "CHATWH_MEMORY_LIMIT": "2GB",
     }
     env.pop("CHATWH_DEBUG", None)

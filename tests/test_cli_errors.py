@@ -121,6 +121,34 @@ def test_unwritable_warehouse_path(env: dict[str, str], tmp_path: Path, kind: st
     assert_one_line_error(result, str(blocker))
 
 
+def test_an_error_inside_a_run_is_its_root_cause_and_debug_shows_the_step(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """The step's error, not Dagster's wrapper ("Error occurred while executing op ...:")."""
+    landing = tmp_path / "landing"
+    (landing / "assistants.csv").write_text(
+        "assistant_id,name,tz,whatsapp_phone_number_id\nacme,Acme,UTC,\n"
+    )
+    day = landing / "web" / "dt=2026-01-05"
+    day.mkdir(parents=True)
+    (day / "part-0.jsonl").write_text("{}\n")
+
+    result = run_chatwh("run", env=env, check=False)
+    problems = [line for line in result.stderr.splitlines() if not line.startswith("  ")]
+    assert result.returncode != 0
+    assert len(problems) == 1, result.stderr
+    assert problems[0] == f"chatwh run: error: {landing}/assistants.csv lacks the columns timezone"
+    assert "Dagster" not in result.stderr and "Traceback" not in result.stderr
+
+    debug = run_chatwh("run", env={**env, "CHATWH_DEBUG": "1"}, check=False)
+    assert debug.returncode != 0
+    # the whole error: Dagster's wrapper, then the step's own stack down to where it raised
+    assert "DagsterExecutionStepExecutionError" in debug.stderr
+    assert "The above exception was caused by the following exception" in debug.stderr
+    assert "in load_assistants\n    raise LandingError(" in debug.stderr
+    assert debug.stderr.rstrip().endswith(problems[0])
+
+
 @pytest.mark.parametrize("key", [None, ""])
 def test_missing_pseudonym_key(env: dict[str, str], key: str | None) -> None:
     env = dict(env)

@@ -536,7 +536,6 @@ def _nightly_env(
     for name in (
         "CHATWH_PSEUDONYM_KEY",
         "DAGSTER_HOME",
-        "CHATWH_FIRST_ARRIVAL_DAY",
         "CHATWH_MEMORY_LIMIT",
         "CHATWH_LANDING",
         "CHATWH_WAREHOUSE",

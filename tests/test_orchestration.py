@@ -46,6 +46,23 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 # --------------------------------------------------------------------------- helpers
 
 
+def write_days(landing: Path, days: dict[str, list[str]]) -> Path:
+    """A landing zone with one small file per channel and arrival day."""
+    for channel, keys in days.items():
+        for day in keys:
+            folder = landing / channel / f"dt={day}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "part-0.jsonl").write_text("{}\n")
+    return landing
+
+
+def local_warehouse(tmp_path: Path, landing: Path):
+    """The warehouse resource of a schedule or sensor test (the file is never opened)."""
+    from orchestration.defs.resources import Warehouse
+
+    return Warehouse(path=str(tmp_path / "w.duckdb"), landing=str(landing), pseudonym_key="k")
+
+
 def marts_differences(left: Path, right: Path, tables=COMPARED_MARTS) -> dict[str, tuple]:
     """Tables that differ, or have different or no rows: EXCEPT ALL both ways."""
     compared = compare_tables(left, right, tables)
@@ -352,7 +369,7 @@ def test_lineage_is_connected_from_raw_through_staging_and_intermediate_to_marts
         (datetime(2026, 3, 10, 1, 30, tzinfo=timezone(timedelta(hours=2))), "2026-03-08"),
     ],
 )
-def test_schedule_tick_requests_the_previous_utc_day(definitions, tick, expected):
+def test_schedule_tick_requests_the_previous_utc_day(definitions, tmp_path, tick, expected):
     from orchestration.defs.partitions import arrival_days as partitions
     from orchestration.defs.schedules import nightly_schedule
 
@@ -360,12 +377,61 @@ def test_schedule_tick_requests_the_previous_utc_day(definitions, tick, expected
         assert nightly_schedule.cron_schedule == "0 2 * * *"
     if "CHATWH_NIGHTLY_TIMEZONE" not in os.environ:
         assert nightly_schedule.execution_timezone == "UTC"
-    context = dg.build_schedule_context(scheduled_execution_time=tick)
-    request = nightly_schedule(context)
-    assert isinstance(request, dg.RunRequest)
-    assert request.partition_key == expected
-    assert request.run_key and expected in request.run_key
-    assert expected in partitions.get_partition_keys(current_time=tick)
+    landing = write_days(tmp_path / "landing", {"web": ["2003-02-01", expected]})
+    with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=tick,
+            resources={"warehouse": local_warehouse(tmp_path, landing)},
+        )
+        request = nightly_schedule(context)
+        assert isinstance(request, dg.RunRequest)
+        assert request.partition_key == expected
+        assert request.run_key and expected in request.run_key
+        # the tick registered the landing zone's arrival days, in date order
+        assert partitions.get_partition_keys(dynamic_partitions_store=instance) == [
+            "2003-02-01",
+            expected,
+        ]
+
+
+def test_a_schedule_tick_without_files_for_its_day_skips_and_says_why(definitions, tmp_path):
+    from orchestration.defs.schedules import nightly_schedule
+
+    landing = write_days(tmp_path / "landing", {"web": ["2026-03-08"]})
+    with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=datetime(2026, 3, 10, 2, 0, tzinfo=UTC),
+            resources={"warehouse": local_warehouse(tmp_path, landing)},
+        )
+        skipped = nightly_schedule(context)
+        assert isinstance(skipped, dg.SkipReason)
+        assert "dt=2026-03-09" in skipped.skip_message
+        assert instance.get_dynamic_partitions("arrival_days") == []
+
+
+def test_new_arrival_days_are_registered_in_date_order():
+    from orchestration.defs.partitions import registration_requests
+
+    def apply(registered: list[str], found: list[str]) -> list[str]:
+        keys = list(registered)
+        for request in registration_requests(registered, found):
+            if isinstance(request, dg.DeleteDynamicPartitionsRequest):
+                keys = [key for key in keys if key not in request.partition_keys]
+            else:
+                keys += [key for key in request.partition_keys if key not in keys]
+        return keys
+
+    assert registration_requests(["2026-01-01"], ["2026-01-01"]) == []
+    assert apply([], ["2026-01-02", "2004-11-15"]) == ["2004-11-15", "2026-01-02"]
+    assert apply(["2004-11-15"], ["2026-01-02"]) == ["2004-11-15", "2026-01-02"]
+    # an older day that appears later goes before the newer ones
+    older = apply(["2004-11-15", "2026-01-02", "2026-01-03"], ["2026-01-02", "2010-06-01"])
+    assert older == ["2004-11-15", "2010-06-01", "2026-01-02", "2026-01-03"]
+    (delete, add) = registration_requests(["2004-11-15", "2026-01-02"], ["2010-06-01"])
+    assert list(delete.partition_keys) == ["2026-01-02"]
+    assert list(add.partition_keys) == ["2010-06-01", "2026-01-02"]
 
 
 # --------------------------------------------------------------------------- sensor
@@ -390,34 +456,50 @@ def test_late_files_names_the_days_of_files_changed_since_the_cursor():
 
 
 def test_sensor_requests_a_run_for_an_older_day_that_got_a_new_file(definitions, tmp_path):
-    from orchestration.defs.resources import Warehouse
+    from orchestration.defs.partitions import apply_requests
     from orchestration.defs.schedules import late_arrivals_sensor
 
-    landing = tmp_path / "landing"
-    for channel, day in (("web", "2026-01-01"), ("whatsapp", "2026-01-02"), ("web", "2026-01-03")):
-        folder = landing / channel / f"dt={day}"
-        folder.mkdir(parents=True)
-        (folder / "part-0.jsonl").write_text("{}\n")
+    landing = write_days(
+        tmp_path / "landing", {"web": ["2026-01-01", "2026-01-03"], "whatsapp": ["2026-01-02"]}
+    )
     old = 1_700_000_000
     for path in landing.rglob("*.jsonl"):
         os.utime(path, (old, old))
-    warehouse = Warehouse(path=str(tmp_path / "w.duckdb"), landing=str(landing), pseudonym_key="k")
+    resources = {"warehouse": local_warehouse(tmp_path, landing)}
 
-    first = dg.build_sensor_context(resources={"warehouse": warehouse})
-    assert isinstance(late_arrivals_sensor(first), dg.SkipReason)
-    cursor = first.cursor
-    assert cursor is not None and float(cursor) == old
+    with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
 
-    late = landing / "web" / "dt=2026-01-01" / "late.jsonl"
-    late.write_text("{}\n")
-    os.utime(late, (old + 60, old + 60))
-    second = dg.build_sensor_context(cursor=cursor, resources={"warehouse": warehouse})
-    requests = late_arrivals_sensor(second)
-    assert [request.partition_key for request in requests] == ["2026-01-01"]
-    assert float(second.cursor) == old + 60
+        def look(cursor: str | None = None):
+            context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources)
+            result = late_arrivals_sensor(context)
+            assert isinstance(result, dg.SensorResult)
+            apply_requests(instance, result.dynamic_partitions_requests or [])  # as the daemon
+            return context, result
 
-    third = dg.build_sensor_context(cursor=second.cursor, resources={"warehouse": warehouse})
-    assert list(late_arrivals_sensor(third) or []) == []
+        first, result = look()
+        assert not result.run_requests and result.skip_reason
+        cursor = first.cursor
+        assert cursor is not None and float(cursor) == old
+        # the first look registers the days it finds as partitions
+        days = ["2026-01-01", "2026-01-02", "2026-01-03"]
+        assert instance.get_dynamic_partitions("arrival_days") == days
+
+        late = landing / "web" / "dt=2026-01-01" / "late.jsonl"
+        late.write_text("{}\n")
+        os.utime(late, (old + 60, old + 60))
+        second, result = look(cursor)
+        assert [request.partition_key for request in result.run_requests] == ["2026-01-01"]
+        assert float(second.cursor) == old + 60
+
+        third, result = look(second.cursor)
+        assert list(result.run_requests or []) == []
+
+        # a file under a new dt folder: the day is registered and run in one result
+        new = write_days(landing, {"whatsapp": ["2026-01-04"]}) / "whatsapp" / "dt=2026-01-04"
+        os.utime(new / "part-0.jsonl", (old + 120, old + 120))
+        _, result = look(third.cursor)
+        assert [request.partition_key for request in result.run_requests] == ["2026-01-04"]
+        assert instance.get_dynamic_partitions("arrival_days") == [*days, "2026-01-04"]
 
 
 # --------------------------------------------------------------------------- real runs
@@ -447,8 +529,46 @@ def test_backfill_of_several_days_is_one_run(late_world: LateWorld, monkeypatch)
             assert {record.run_id for record in records} == {run.run_id}
         marts = instance.fetch_materializations(dg.AssetKey(["marts", "customers"]), limit=10)
         assert [record.run_id for record in marts.records] == [run.run_id]
+        # the partitions the UI shows are the landing zone's arrival days, no other
+        assert instance.get_dynamic_partitions("arrival_days") == sorted(expected)
     loaded_days = query(reference.warehouse, "select distinct arrival_date from raw.load_audit")
     assert {row[0] for row in loaded_days} == set(days)
+
+
+@pytest.mark.xdist_group("orchestration")
+def test_logs_from_2004_load_with_no_setting_and_the_partitions_are_their_days(
+    tmp_path: Path, monkeypatch
+):
+    deployment = make_deployment(tmp_path)  # no setting names a first day
+    deployment.chatwh(
+        "simulate", "--out", str(deployment.landing), "--start", "2004-11-15", "--days", "3",
+        "--users", "30",
+    )  # fmt: skip
+    completed = deployment.run()
+    days = arrival_days(deployment.landing)
+    assert days[0] == date(2004, 11, 15)
+    assert f"run {days[0]} to {days[-1]}: {len(days)} days" in completed.stdout
+
+    # older logs copied in after the newer ones: their day goes first, and loads alone
+    older = deployment.landing / "web" / "dt=2004-11-01"
+    older.mkdir()
+    source = sorted((deployment.landing / "web" / f"dt={days[0]}").glob("*.jsonl*"))[0]
+    shutil.copyfile(source, older / source.name)
+    deployment.run("--date", "2004-11-01")
+
+    home = Path(deployment.env["DAGSTER_HOME"])
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        keys = instance.get_dynamic_partitions("arrival_days")
+        assert keys == [day.isoformat() for day in arrival_days(deployment.landing)]
+        assert keys[0] == "2004-11-01"
+        runs = instance.get_runs()  # newest first
+        assert [run.status for run in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
+        assert runs[0].tags.get("dagster/partition") == "2004-11-01"
+        assert runs[1].tags[RANGE_START_TAG] == days[0].isoformat()
+        assert runs[1].tags[RANGE_END_TAG] == days[-1].isoformat()
+    loaded_days = query(deployment.warehouse, "select distinct arrival_date from raw.load_audit")
+    assert {row[0] for row in loaded_days} == {date(2004, 11, 1), *days}
 
 
 @pytest.mark.xdist_group("orchestration")

@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import date
 
 import dagster as dg
 
@@ -21,9 +21,8 @@ RAW_ASSISTANTS = dg.AssetKey(["raw", "assistants"])
 
 
 def days_of(context: dg.AssetExecutionContext) -> list[date]:
-    window = context.partition_time_window
-    first, end = window.start.date(), window.end.date()
-    return [first + timedelta(days=offset) for offset in range((end - first).days)]
+    """The run's arrival days: its partition, or the registered days of its range."""
+    return sorted(date.fromisoformat(key) for key in context.partition_keys)
 
 
 @dg.asset(key=RAW_ASSISTANTS, group_name="raw", kinds={"duckdb"}, pool="warehouse")
