@@ -30,7 +30,7 @@ import duckdb
 
 from .pseudonym import hmac_pads, hmac_sql
 from .settings import SEED_ASSISTANTS
-from .warehouse import ensure_raw_schema, message_key_sql
+from .warehouse import ensure_raw_schema, guard_pseudonym_key, message_key_sql
 
 CHANNELS = ("web", "whatsapp")
 PROGRESS_STEPS = 20  # at most this many progress lines per load
@@ -1037,6 +1037,7 @@ def ingest(
     files each, one transaction per chunk), so that memory does not grow with the range.
     """
     ensure_raw_schema(con)
+    guard_pseudonym_key(con, key)  # another key would count returning people as new
     pads = hmac_pads(key)
     pad_params = {"inner_pad": pads.inner_hex, "outer_pad": pads.outer_hex}
     in_range = set(days)

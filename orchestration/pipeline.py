@@ -24,7 +24,7 @@ import duckdb
 from . import settings
 from .gc_pause import imports_without_gc
 from .ingest import LandingError, check_landing, discover_arrival_dates
-from .warehouse import connect, writer_lock
+from .warehouse import check_before_run, connect, writer_lock
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -47,9 +47,10 @@ class RunOutcome:
     failure: str | None = None
 
 
-def prepare_dagster_home() -> Path:
-    """Point DAGSTER_HOME at the project's instance folder holding our dagster.yaml."""
-    home = settings.dagster_home()
+def prepare_dagster_home(home: Path | None = None) -> Path:
+    """Point DAGSTER_HOME at the project's instance folder holding our dagster.yaml
+    (``home``: another one, as the demo's own)."""
+    home = home or settings.dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     source = settings.PROJECT_DIR / "dagster.yaml"
@@ -108,11 +109,12 @@ def run_pipeline(
     full_refresh: bool = False,
     wait_seconds: float = 0.0,
     on_progress: Callable[[str], None] | None = None,
+    dagster_home: Path | None = None,
 ) -> RunOutcome:
     """Load the arrival days [first, last] (default: all found) and build everything after."""
     check_landing(landing)
     check_warehouse_path(warehouse)
-    settings.pseudonym_key()
+    key = settings.pseudonym_key()
     first, last = resolve_days(landing, first, last)
     if first < date.fromisoformat(os.environ.get("CHATWH_FIRST_ARRIVAL_DAY", "2020-01-01")):
         raise LandingError(
@@ -121,7 +123,7 @@ def run_pipeline(
         )
     os.environ["CHATWH_LANDING"] = landing
     os.environ["CHATWH_WAREHOUSE"] = str(warehouse)
-    prepare_dagster_home()
+    prepare_dagster_home(dagster_home)
 
     handler = _ProgressHandler(on_progress) if on_progress else None
     progress = logging.getLogger("chatwh.progress")
@@ -130,6 +132,8 @@ def run_pipeline(
         progress.setLevel(logging.INFO)
     try:
         with writer_lock(warehouse, wait_seconds):
+            # a foreign file, or a warehouse of another pseudonym key: stop before any work
+            check_before_run(warehouse, key)
             result = _execute(first, last, full_refresh)
             # this run's counts, read before the next writer (a run that `--wait`s) starts
             audit = _audit_totals(warehouse, first, last) if warehouse.exists() else {}
