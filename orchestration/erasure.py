@@ -9,6 +9,7 @@ skips that person's interactions in every later load, including re-loads of old 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 from . import settings
 from .pseudonym import normalize_wa_id, pseudonymize
 from .warehouse import (
+    WarehouseBusy,
     check_pseudonym_key,
     clear_pending_users,
     connect,
@@ -56,8 +58,11 @@ def forget(
     user_id = _user_id(channel, identifier, key)
     table = "raw.web_events" if channel == "web" else "raw.whatsapp_messages"
     column = "anonymous_id" if channel == "web" else "user_id"
-    # a mistyped path, an empty or a foreign file: said in one line, nothing created
+    # a mistyped path, an empty or a foreign file: said in one line, nothing created (not
+    # even the lock file); while a run writes it, it is checked again under the lock
     require_duckdb_file(warehouse)
+    with contextlib.suppress(WarehouseBusy):
+        require_warehouse(warehouse)
     with writer_lock(warehouse, wait_seconds):
         with connect(warehouse) as con:
             require_warehouse(warehouse, con)

@@ -24,7 +24,7 @@ import duckdb
 from . import settings
 from .gc_pause import imports_without_gc
 from .ingest import LandingError, check_landing, discover_arrival_dates
-from .warehouse import check_before_run, connect, writer_lock
+from .warehouse import WarehouseBusy, check_before_run, connect, writer_lock
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -115,6 +115,8 @@ def run_pipeline(
     check_landing(landing)
     check_warehouse_path(warehouse)
     key = settings.pseudonym_key()
+    with contextlib.suppress(WarehouseBusy):  # a run is writing it: checked under the lock
+        check_before_run(warehouse, key)  # before anything is made (lock file, Dagster home)
     first, last = resolve_days(landing, first, last)
     if first < date.fromisoformat(os.environ.get("CHATWH_FIRST_ARRIVAL_DAY", "2020-01-01")):
         raise LandingError(
