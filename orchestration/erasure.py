@@ -109,7 +109,7 @@ def forget(
                     [channel, channel, user_id],
                 )
             con.execute("commit")
-        if has_sessions and interactions:  # nobody matched: no mart holds them, no rebuild
+        if has_sessions and (interactions or sessions):  # nobody matched: nothing to rebuild
             rebuild_marts(warehouse)
     return ErasureResult(pseudonym, interactions, sessions, already_erased)
 
