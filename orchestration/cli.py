@@ -458,10 +458,13 @@ def cmd_rekey(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from .report import GENERATOR, write_report
 
+    out = Path(args.out)
+    if out.is_dir() or (out.exists() and GENERATOR.encode() not in out.read_bytes()[:4096]):
+        raise UsageError(f"{out} exists and is not a chatwh report: pass another --out")
     with _open_read_only(args) as con:
-        path = write_report(con, _window(args), Path(args.out))
+        path = write_report(con, _window(args), out)
     print(f"wrote {path}")
     return 0
 

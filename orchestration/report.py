@@ -32,6 +32,9 @@ PAST_MONTH_COLOR = "#cbd5e1"
 CHANNEL_LABELS = {"all": "web + WhatsApp", "web": "web", "whatsapp": "WhatsApp"}
 FONT = "system-ui, sans-serif"  # the page's font (CSS) and the charts'
 
+# Every page carries it: `chatwh report` replaces a file only when it is one of its pages.
+GENERATOR = '<meta name="generator" content="chatwh report">'
+
 CSS = """
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
@@ -292,6 +295,7 @@ def render_report(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+{GENERATOR}
 <title>{html.escape(title)}</title>
 <style>{CSS}</style>
 </head>

@@ -355,8 +355,13 @@ def _prepare_out(out: Path) -> None:
             raise FileExistsError(
                 f"{folder} already holds files: simulate into an empty folder or delete it first"
             )
+    assistants = out / "assistants.csv"
+    if assistants.exists() and assistants.read_bytes() != SEED_ASSISTANTS.read_bytes():
+        raise FileExistsError(
+            f"{assistants} is not the simulator's: simulate into an empty folder or delete it first"
+        )
     out.mkdir(parents=True, exist_ok=True)
-    (out / "assistants.csv").write_bytes(SEED_ASSISTANTS.read_bytes())
+    assistants.write_bytes(SEED_ASSISTANTS.read_bytes())
 
 
 # --------------------------------------------------------------------------- numpy helpers

@@ -56,3 +56,35 @@ def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
     assert_one_line_error(result, str(folder), "CHATWH_DEMO_DIR")
     assert precious.read_text() == "mine\n"
     assert sorted(path.name for path in folder.rglob("*")) == ["landing", "notes.jsonl", "web"]
+
+
+# --------------------------------------------------------------------------- no command
+# overwrites a file it did not make
+
+
+def test_report_replaces_its_own_page_but_no_other_file(
+    simulated: Deployment, tmp_path: Path
+) -> None:
+    window = ["--assistant", "acme-support", "--from", "2026-01-01", "--to", "2026-01-31"]
+    window += ["--warehouse", str(simulated.warehouse)]
+    page = tmp_path / "report.html"
+    for _ in range(2):  # a second report replaces the first
+        simulated.chatwh("report", *window, "--out", str(page))
+    assert "acme-support" in page.read_text()
+
+    notes = tmp_path / "notes.html"
+    notes.write_text("<p>mine</p>\n")
+    result = simulated.chatwh("report", *window, "--out", str(notes), check=False)
+    assert_one_line_error(result, str(notes), "not a chatwh report")
+    assert notes.read_text() == "<p>mine</p>\n"
+
+
+def test_simulate_keeps_an_assistants_file_it_did_not_write(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "assistants.csv").write_text("assistant_id,name,timezone,whatsapp_phone_number_id\n")
+    env = chatwh_env(tmp_path)
+    result = run_chatwh("simulate", "--out", str(landing), "--days", "2", env=env, check=False)
+    assert_one_line_error(result, "assistants.csv")
+    assert sorted(path.name for path in landing.iterdir()) == ["assistants.csv"]
+    assert (landing / "assistants.csv").read_text().count("\n") == 1
