@@ -14,9 +14,12 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .gc_pause import no_collection_at_exit
+
+if TYPE_CHECKING:
+    from .erasure import ErasureResult
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -413,11 +416,11 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
     channel, identifier = ("whatsapp", args.wa_id) if args.wa_id else ("web", args.anonymous_id)
     result = forget(warehouse_path(args.warehouse), channel, identifier)
-    print(erasure_summary(channel, result))
+    print(_erasure_summary(channel, result))
     return 0
 
 
-def erasure_summary(channel: str, result) -> str:
+def _erasure_summary(channel: str, result: ErasureResult) -> str:
     """What `forget` did, naming the person only by a prefix of the pseudonym."""
     person = f"{channel} person {result.pseudonym[:12]}…"
     later = "later loads skip this person"
