@@ -37,7 +37,6 @@ bench: install
 # The catalog from the built warehouse, read-only, or from no file at all (orchestration/docs.py).
 docs: install
 	$(BIN)/python -m orchestration.docs
-	@echo "open dbt_project/target/static_index.html"
 
 lint: install
 	$(BIN)/ruff check orchestration tests benchmarks

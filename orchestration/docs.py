@@ -7,6 +7,9 @@ missing, dbt-duckdb's connect retries (1 + 2 + 4 + 8 + 16 s) ran for each connec
 failing. So the docs use the profile's ``docs`` target: the built warehouse opened
 read-only when it is a chat warehouse (the site then shows every column's type), else an
 in-memory database (the site shows the models and their YAML descriptions, without types).
+The site goes to a target folder of its own, ``dbt_project/target/docs/``: dbt writes its
+manifest there too, and ``target/manifest.json`` is the one Dagster loads (replaced only in
+one step, see defs/dbt.py).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import sys
 
 from . import settings
 from .warehouse import NotAWarehouse, WarehouseBusy, require_warehouse
+
+SITE_DIR = settings.DBT_PROJECT_DIR / "target" / "docs"
 
 
 def catalog_database() -> str:
@@ -33,7 +38,11 @@ def catalog_database() -> str:
 
 def main() -> int:
     completed = subprocess.run(
-        [str(settings.DBT_EXECUTABLE), "docs", "generate", "--static", "--target", "docs"],
+        [
+            str(settings.DBT_EXECUTABLE),
+            *("docs", "generate", "--static", "--target", "docs"),
+            *("--target-path", str(SITE_DIR)),
+        ],
         cwd=settings.DBT_PROJECT_DIR,
         env={
             **os.environ,
@@ -41,6 +50,8 @@ def main() -> int:
             "DBT_PROFILES_DIR": str(settings.DBT_PROJECT_DIR),
         },
     )
+    if completed.returncode == 0:
+        print(f"open {SITE_DIR.relative_to(settings.PROJECT_DIR)}/static_index.html")
     return completed.returncode
 
 
