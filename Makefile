@@ -35,10 +35,9 @@ test: install browser
 bench: install
 	$(BIN)/python -m benchmarks.run
 
+# The catalog from the built warehouse, read-only, or from no file at all (orchestration/docs.py).
 docs: install
-	cd dbt_project && CHATWH_WAREHOUSE=$${CHATWH_WAREHOUSE:-$(CURDIR)/data/warehouse.duckdb} \
-		../$(BIN)/dbt docs generate --static --profiles-dir .
-	@echo "open dbt_project/target/static_index.html"
+	$(BIN)/python -m orchestration.docs
 
 lint: install
 	$(BIN)/ruff check orchestration simulator tests benchmarks
@@ -54,5 +53,8 @@ dev: install
 lock: install
 	$(BIN)/uv pip compile pyproject.toml --extra dev -p 3.11 -o requirements/lock.txt
 
+# What the project made itself: dbt's output, the demo's folder, lint's scratch database.
+# Never the landing zone, the warehouse or the Dagster instance (data/landing,
+# data/warehouse.duckdb, .dagster_home): those are the user's.
 clean:
-	rm -rf data .dagster_home dbt_project/target dbt_project/logs
+	rm -rf dbt_project/target dbt_project/logs data/demo data/lint.duckdb

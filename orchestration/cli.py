@@ -14,9 +14,12 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .gc_pause import no_collection_at_exit
+
+if TYPE_CHECKING:
+    from .erasure import ErasureResult
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -50,6 +53,15 @@ def _positive(text: str) -> int:
     return value
 
 
+def _wa_id(text: str) -> str:
+    from .pseudonym import normalize_wa_id
+
+    try:
+        return normalize_wa_id(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _share(text: str) -> float:
     try:
         value = float(text)
@@ -69,6 +81,7 @@ EXAMPLES = {
     "--grain week --channel whatsapp --json",
     "forget": "chatwh forget --wa-id 34600000000",
     "demo": "chatwh demo",
+    "rekey": "chatwh rekey   # with CHATWH_OLD_PSEUDONYM_KEY and the new CHATWH_PSEUDONYM_KEY",
     "report": "chatwh report --assistant acme-support --from 2026-01-01 --to 2026-09-30 "
     "--out report.html",
     "status": "chatwh status --limit 3",
@@ -210,13 +223,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     forget = _sub(commands, "forget", "erase one person from every table, for good")
     who = forget.add_mutually_exclusive_group(required=True)
-    who.add_argument("--wa-id", metavar="PHONE", help="the person's WhatsApp id (phone number)")
+    who.add_argument(
+        "--wa-id",
+        type=_wa_id,
+        metavar="PHONE",
+        help="the person's WhatsApp id: the phone number with its country code, 7 to 15 "
+        "digits (+, spaces and dashes ignored), or a business-scoped user id (US.1234...)",
+    )
     who.add_argument("--anonymous-id", metavar="ID", help="the person's web anonymousId")
     _warehouse_args(forget)
 
     demo = _sub(commands, "demo", "simulate a year of logs, run the pipeline, print the views")
     demo.add_argument("--users", type=_positive, default=2000, help="people (default 2000)")
     demo.add_argument("--days", type=_positive, default=365, help="days (default 365)")
+
+    rekey = _sub(
+        commands,
+        "rekey",
+        "change the pseudonym key on purpose: reload the landing zone under the new key "
+        "(CHATWH_PSEUDONYM_KEY), carrying the erasures made under the old one "
+        "(CHATWH_OLD_PSEUDONYM_KEY); the old warehouse is kept beside it",
+    )
+    rekey.add_argument(
+        "--landing",
+        metavar="DIR",
+        help="landing zone (default: $CHATWH_LANDING, else data/landing)",
+    )
+    _warehouse_args(rekey)
+    rekey.add_argument(
+        "--drop-unmatched-erasures",
+        action="store_true",
+        help="go on when some erasures name people that no landing file holds (they cannot "
+        "move to the new key)",
+    )
 
     report = _sub(commands, "report", "write the three views as one HTML page")
     _window_args(report)
@@ -289,6 +328,7 @@ def run_and_report(
     last: date | None,
     full_refresh: bool = False,
     wait: float = 0.0,
+    dagster_home: Path | None = None,
 ) -> int:
     from .pipeline import run_pipeline
 
@@ -301,6 +341,7 @@ def run_and_report(
         full_refresh=full_refresh,
         wait_seconds=wait,
         on_progress=lambda line: _say(f"  {line}"),
+        dagster_home=dagster_home,
     )
     audit = outcome.audit
     print(
@@ -352,9 +393,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _open_read_only(args: argparse.Namespace):
     from .settings import warehouse_path
-    from .warehouse import connect
+    from .warehouse import open_for_queries
 
-    return connect(warehouse_path(args.warehouse), read_only=True)
+    return open_for_queries(warehouse_path(args.warehouse))
 
 
 def _print_view(view: dict[str, Any], as_json: bool, render) -> None:
@@ -381,7 +422,9 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 
     with _open_read_only(args) as con:
         view = views.sessions(con, _window(args))
+        note = _no_data_note(con, args, view)
     _print_view(view, args.json, views.render_sessions)
+    _print_note(note)
     return 0
 
 
@@ -390,8 +433,23 @@ def cmd_customers(args: argparse.Namespace) -> int:
 
     with _open_read_only(args) as con:
         view = views.customers(con, _window(args), args.grain)
+        note = _no_data_note(con, args, view)
     _print_view(view, args.json, views.render_customers)
+    _print_note(note)
     return 0
+
+
+def _no_data_note(con, args: argparse.Namespace, view: dict[str, Any]) -> str | None:
+    """The text output of a window without sessions says what dates the data covers (the
+    JSON stays as it is)."""
+    from .views import no_data_note
+
+    return None if args.json or view["total_users"] else no_data_note(con, _window(args))
+
+
+def _print_note(note: str | None) -> None:
+    if note:
+        print(note)
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
@@ -400,19 +458,58 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
     channel, identifier = ("whatsapp", args.wa_id) if args.wa_id else ("web", args.anonymous_id)
     result = forget(warehouse_path(args.warehouse), channel, identifier)
+    print(_erasure_summary(channel, result))
+    return 0
+
+
+def _erasure_summary(channel: str, result: ErasureResult) -> str:
+    """What `forget` did, naming the person only by a prefix of the pseudonym."""
+    person = f"{channel} person {result.pseudonym[:12]}…"
+    later = "later loads skip this person"
+    if result.interactions:
+        return (
+            f"erased one {person}: {result.interactions} interactions, {result.sessions} "
+            f"sessions removed; the erasure is remembered: {later}"
+        )
+    if result.already_erased:
+        return f"{person} was already erased: nothing left to remove; {later}"
+    return (
+        f"nobody matched: no {person} in the warehouse, nothing removed; the erasure is "
+        f"recorded: {later}"
+    )
+
+
+def cmd_rekey(args: argparse.Namespace) -> int:
+    from . import settings
+    from .rekey import rekey
+
+    landing = settings.landing_root(args.landing)
+    warehouse = settings.warehouse_path(args.warehouse)
+    result = rekey(
+        landing,
+        warehouse,
+        settings.old_pseudonym_key(),
+        settings.pseudonym_key(),
+        args.drop_unmatched_erasures,
+        reload=lambda staged: run_and_report(landing, staged, None, None) == 0,
+    )
+    dropped = f", {result.erasures_dropped} dropped" if result.erasures_dropped else ""
     print(
-        f"erased one {channel} person ({result.pseudonym[:12]}…): "
-        f"{result.interactions} interactions, {result.sessions} sessions removed; "
-        "the erasure is remembered for later loads"
+        f"re-keyed {warehouse}: reloaded under the new key, {result.erasures_carried} "
+        f"erasures carried{dropped}; the warehouse under the old key is kept at "
+        f"{result.kept} (delete it when you no longer need it)"
     )
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from .report import GENERATOR, write_report
 
+    out = Path(args.out)
+    if out.is_dir() or (out.exists() and GENERATOR.encode() not in out.read_bytes()[:4096]):
+        raise UsageError(f"{out} exists and is not a chatwh report: pass another --out")
     with _open_read_only(args) as con:
-        path = write_report(con, _window(args), Path(args.out))
+        path = write_report(con, _window(args), out)
     print(f"wrote {path}")
     return 0
 
@@ -430,42 +527,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from simulator import simulate
 
     from . import settings, views
+    from .demo import DemoFolder
+    from .warehouse import open_for_queries
 
-    if not os.environ.get("CHATWH_PSEUDONYM_KEY"):
-        os.environ["CHATWH_PSEUDONYM_KEY"] = settings.DEMO_PSEUDONYM_KEY
-        _say("demo: using the public demo pseudonym key (set CHATWH_PSEUDONYM_KEY in production)")
-    landing = Path(settings.landing_root())
-    warehouse = settings.warehouse_path()
+    demo = DemoFolder(settings.demo_dir())
+    demo.prepare()
+    # the demo's own key: its warehouse is the demo's, whatever key the shell exports
+    os.environ["CHATWH_PSEUDONYM_KEY"] = settings.DEMO_PSEUDONYM_KEY
+    _say("demo: using the public demo pseudonym key (set CHATWH_PSEUDONYM_KEY in production)")
     end = date.today()
     start = date.fromordinal(end.toordinal() - args.days)
-    _say(f"demo: simulating {args.days} days of logs for {args.users} people into {landing}")
-    for channel in ("web", "whatsapp"):
-        shutil_rmtree(landing / channel)
-    summary = simulate(landing, start=start, days=args.days, users=args.users, seed=42)
+    _say(f"demo: simulating {args.days} days of logs for {args.users} people into {demo.landing}")
+    summary = simulate(demo.landing, start=start, days=args.days, users=args.users, seed=42)
     _say(
         f"demo: {summary.files} files, {summary.messages} user messages, "
         f"{summary.bad_lines} bad lines"
     )
-    for suffix in ("", ".wal"):
-        Path(str(warehouse) + suffix).unlink(missing_ok=True)
-    status = run_and_report(str(landing), warehouse, None, None)
+    status = run_and_report(
+        str(demo.landing), demo.warehouse, None, None, dagster_home=demo.dagster_home
+    )
     if status:
         return status
     window_from = date(end.year, 1, 1) if end.month > 1 else date(end.year - 1, 1, 1)
-    with _open_read_only(argparse.Namespace(warehouse=None)) as con:
+    with open_for_queries(demo.warehouse) as con:
         for assistant in views.assistant_ids(con):
             window = views.Window(assistant, window_from, end)
             print()
             print(views.render_dashboard(views.dashboard(con, assistant, end)))
             print(views.render_sessions(views.sessions(con, window)))
             print(views.render_customers(views.customers(con, window, "month")))
+    print(f"\nThe demo's data is in {demo.root}. To query it with chatwh, in this shell:")
+    print(f"  {demo.go_on()}")
     return 0
-
-
-def shutil_rmtree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
 
 
 COMMANDS = {
@@ -476,6 +569,7 @@ COMMANDS = {
     "customers": cmd_customers,
     "forget": cmd_forget,
     "demo": cmd_demo,
+    "rekey": cmd_rekey,
     "report": cmd_report,
     "status": cmd_status,
 }
@@ -503,13 +597,15 @@ def describe(error: Exception) -> str:
     from .ingest import LandingError
     from .settings import ConfigError
     from .views import ViewError
-    from .warehouse import WarehouseBusy
+    from .warehouse import KeyMismatch, NotAWarehouse, WarehouseBusy
 
     own = (
         UsageError,
         LandingError,
         ConfigError,
         WarehouseBusy,
+        NotAWarehouse,
+        KeyMismatch,
         ViewError,
         FileNotFoundError,
         FileExistsError,

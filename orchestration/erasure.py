@@ -9,14 +9,24 @@ skips that person's interactions in every later load, including re-loads of old 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import settings
-from .pseudonym import pseudonymize
-from .warehouse import clear_pending_users, connect, ensure_raw_schema, writer_lock
+from .pseudonym import normalize_wa_id, pseudonymize
+from .warehouse import (
+    WarehouseBusy,
+    check_pseudonym_key,
+    clear_pending_users,
+    connect,
+    ensure_raw_schema,
+    require_duckdb_file,
+    require_warehouse,
+    writer_lock,
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +34,7 @@ class ErasureResult:
     pseudonym: str
     interactions: int
     sessions: int
+    already_erased: bool = False  # the erasure was recorded by an earlier `forget`
 
 
 def _user_id(channel: str, identifier: str, key: bytes) -> str:
@@ -34,21 +45,35 @@ def _user_id(channel: str, identifier: str, key: bytes) -> str:
 def forget(
     warehouse: Path, channel: str, identifier: str, wait_seconds: float = 60.0
 ) -> ErasureResult:
-    """Erase the person ``identifier`` (a wa_id or a web anonymousId) from the warehouse."""
-    identifier = identifier.strip()
+    """Erase the person ``identifier`` (a wa_id or a web anonymousId) from the warehouse.
+
+    The erasure is recorded even when nobody matches (``interactions == 0``): files that
+    hold the person and are loaded later skip them.
+    """
+    identifier = normalize_wa_id(identifier) if channel == "whatsapp" else identifier.strip()
     if not identifier:
         raise ValueError("the id to erase is empty")
-    if not warehouse.exists():  # a mistyped path must not create a new, empty warehouse
-        raise FileNotFoundError(f"no warehouse at {warehouse}: check --warehouse")
     key = settings.pseudonym_key()
     pseudonym = pseudonymize(key, identifier)
     user_id = _user_id(channel, identifier, key)
     table = "raw.web_events" if channel == "web" else "raw.whatsapp_messages"
     column = "anonymous_id" if channel == "web" else "user_id"
+    # a mistyped path, an empty or a foreign file: said in one line, nothing created (not
+    # even the lock file); while a run writes it, it is checked again under the lock
+    require_duckdb_file(warehouse)
+    with contextlib.suppress(WarehouseBusy):
+        require_warehouse(warehouse)
     with writer_lock(warehouse, wait_seconds):
         with connect(warehouse) as con:
+            require_warehouse(warehouse, con)
             ensure_raw_schema(con)
+            # another key's pseudonym would match nobody, and keep nobody out of later loads
+            check_pseudonym_key(con, key, warehouse)
             con.execute("begin transaction")
+            already_erased = con.execute(
+                "select count(*) > 0 from raw.erasures where channel = ? and user_id = ?",
+                [channel, pseudonym],
+            ).fetchall()[0][0]
             con.execute(
                 "insert into raw.erasures select ?, ?, now()::timestamp "
                 "where not exists (select 1 from raw.erasures where channel = ? and user_id = ?)",
@@ -84,9 +109,9 @@ def forget(
                     [channel, channel, user_id],
                 )
             con.execute("commit")
-        if has_sessions:
+        if has_sessions and (interactions or sessions):  # nobody matched: nothing to rebuild
             rebuild_marts(warehouse)
-    return ErasureResult(pseudonym=pseudonym, interactions=interactions, sessions=sessions)
+    return ErasureResult(pseudonym, interactions, sessions, already_erased)
 
 
 # The dbt command that rebuilds the users in raw.pending_users and everything downstream of

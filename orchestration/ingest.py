@@ -31,7 +31,7 @@ import duckdb
 from . import landing_fs
 from .pseudonym import hmac_pads, hmac_sql
 from .settings import SEED_ASSISTANTS
-from .warehouse import ensure_raw_schema, message_key_sql
+from .warehouse import ensure_raw_schema, guard_pseudonym_key, message_key_sql
 
 CHANNELS = ("web", "whatsapp")
 PROGRESS_STEPS = 20  # at most this many progress lines per load
@@ -1054,6 +1054,7 @@ def ingest(
     """
     ensure_raw_schema(con)
     landing_fs.attach_landing(con, landing)
+    guard_pseudonym_key(con, key)  # another key would count returning people as new
     pads = hmac_pads(key)
     pad_params = {"inner_pad": pads.inner_hex, "outer_pad": pads.outer_hex}
     in_range = set(days)

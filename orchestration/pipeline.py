@@ -24,12 +24,12 @@ from . import settings
 from .errors import ErrorInfo, first_line, one_line, root_cause
 from .gc_pause import imports_without_gc
 from .ingest import LandingError, check_landing, find_arrival_days
-from .warehouse import connect, writer_lock
+from .warehouse import WarehouseBusy, check_before_run, connect, writer_lock
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 # errors whose message is written for a person: shown without their kind
-OWN_ERRORS = {"LandingError", "ConfigError"}
+OWN_ERRORS = {"LandingError", "ConfigError", "KeyMismatch", "NotAWarehouse"}
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,10 @@ def install_instance_config(home: Path) -> None:
         shutil.copyfile(source, config)
 
 
-def prepare_dagster_home(warehouse: Path | None = None) -> Path:
-    """Point DAGSTER_HOME at the warehouse's instance folder holding our dagster.yaml."""
-    home = settings.dagster_home(warehouse)
+def prepare_dagster_home(warehouse: Path | None = None, home: Path | None = None) -> Path:
+    """Point DAGSTER_HOME at the warehouse's instance folder holding our dagster.yaml
+    (``home``: another one, as the demo's own)."""
+    home = home or settings.dagster_home(warehouse)
     install_instance_config(home)
     os.environ["DAGSTER_HOME"] = str(home)
     # One "materialization planned" event per asset and run, not one per asset and day: a
@@ -139,16 +140,19 @@ def run_pipeline(
     full_refresh: bool = False,
     wait_seconds: float = 0.0,
     on_progress: Callable[[str], None] | None = None,
+    dagster_home: Path | None = None,
 ) -> RunOutcome:
     """Load the arrival days [first, last] (default: all found) and build everything after."""
     check_landing(landing)
     check_warehouse_path(warehouse)
-    settings.pseudonym_key()
+    key = settings.pseudonym_key()
+    with contextlib.suppress(WarehouseBusy):  # a run is writing it: checked under the lock
+        check_before_run(warehouse, key)  # before anything is made (lock file, Dagster home)
     found = list_arrival_days(landing)
     first, last = resolve_days(found, landing, first, last)
     os.environ["CHATWH_LANDING"] = landing
     os.environ["CHATWH_WAREHOUSE"] = str(warehouse)
-    home = prepare_dagster_home(warehouse)
+    home = prepare_dagster_home(warehouse, dagster_home)
 
     handler = _ProgressHandler(on_progress) if on_progress else None
     progress = logging.getLogger("chatwh.progress")
@@ -157,6 +161,8 @@ def run_pipeline(
         progress.setLevel(logging.INFO)
     try:
         with writer_lock(warehouse, wait_seconds):
+            # a foreign file, or a warehouse of another pseudonym key: stop before any work
+            check_before_run(warehouse, key)
             result = _execute(found, first, last, landing, full_refresh)
             # this run's counts, read before the next writer (a run that `--wait`s) starts
             audit = _audit_totals(warehouse, first, last) if warehouse.exists() else {}

@@ -38,6 +38,9 @@ CHANNEL_LABELS = {"all": "web + WhatsApp", "web": "web", "whatsapp": "WhatsApp"}
 TICK_FORMATS = {"day": "%b %d", "week": "%b %d<br>W%V", "month": "%b %Y"}
 FONT = "system-ui, sans-serif"  # the page's font (CSS) and the charts'
 
+# Every page carries it: `chatwh report` replaces a file only when it is one of its pages.
+GENERATOR = '<meta name="generator" content="chatwh report">'
+
 CSS = """
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
@@ -333,6 +336,7 @@ def render_report(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+{GENERATOR}
 <title>{html.escape(title)}</title>
 <style>{CSS}</style>
 </head>

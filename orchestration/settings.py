@@ -22,6 +22,7 @@ DEFAULT_LANDING = PROJECT_DIR / "data" / "landing"
 DEFAULT_WAREHOUSE = PROJECT_DIR / "data" / "warehouse.duckdb"
 # A warehouse's Dagster instance lives beside it, in `<warehouse file name>.dagster/`.
 DAGSTER_HOME_SUFFIX = ".dagster"
+DEFAULT_DEMO_DIR = PROJECT_DIR / "data" / "demo"
 
 # The demo (and only the demo) pseudonymizes with this public key; it says so when it does.
 DEMO_PSEUDONYM_KEY = "chatwh-demo-key-public-do-not-use-in-production"
@@ -84,12 +85,28 @@ def version() -> str:
     return metadata.version("chat-warehouse")
 
 
+def demo_dir() -> Path:
+    """The demo's own folder (its landing zone, warehouse and Dagster home)."""
+    return Path(os.environ.get("CHATWH_DEMO_DIR") or DEFAULT_DEMO_DIR).resolve()
+
+
 def pseudonym_key() -> bytes:
     """The secret key of the WhatsApp user pseudonyms (HMAC-SHA256)."""
     key = os.environ.get("CHATWH_PSEUDONYM_KEY", "")
     if not key:
         raise ConfigError(
             "CHATWH_PSEUDONYM_KEY is not set: export a secret key (it pseudonymizes WhatsApp users)"
+        )
+    return key.encode("utf-8")
+
+
+def old_pseudonym_key() -> bytes:
+    """For `chatwh rekey` only: the key the warehouse was built with, to carry its erasures."""
+    key = os.environ.get("CHATWH_OLD_PSEUDONYM_KEY", "")
+    if not key:
+        raise ConfigError(
+            "CHATWH_OLD_PSEUDONYM_KEY is not set: export the key the warehouse was built with "
+            "(and the new one as CHATWH_PSEUDONYM_KEY)"
         )
     return key.encode("utf-8")
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import duckdb
 
+from .sql_files import read_sql
+
 CHANNELS = ("all", "web", "whatsapp")
 GRAINS = ("day", "week", "month")
 ARROWS = {"up": "▲", "down": "▼", "neutral": "■"}
@@ -137,6 +139,20 @@ def customers(
     }
 
 
+def no_data_note(con: duckdb.DuckDBPyConnection, window: Window) -> str:
+    """For the text output of a window without sessions: what dates the data covers."""
+    first, last = con.execute(
+        read_sql("data_range"), {"assistant_id": window.assistant_id, "channel": window.channel}
+    ).fetchall()[0]
+    channel = "" if window.channel == "all" else f" on {window.channel}"
+    if first is None:
+        return f"  no sessions in this window: {window.assistant_id} has no data{channel} yet"
+    return (
+        f"  no sessions in this window: the data of {window.assistant_id}{channel} covers "
+        f"{first.isoformat()} to {last.isoformat()}"
+    )
+
+
 # --------------------------------------------------------------------------- text rendering
 
 
@@ -152,10 +168,13 @@ def render_dashboard(view: dict[str, Any]) -> str:
         else (f"{view['pct_change']:+.1f}%")
     )
     peak = max([point["users"] for point in view["evolution"]] + [1])
+    year, month = map(int, view["month"].split("-"))
+    previous = f"{year - (month == 1)}-{(month - 2) % 12 + 1:02d}"
     lines = [
         f"Dashboard · {view['assistant_id']} · as of {view['as_of']}",
-        f"  users in {view['month']}: {view['users']}   {arrow} {change} vs "
-        f"{view['previous_month_users']} last month ({view['trend']}, {view['color']})",
+        f"  users in {view['month']}, month to date (to {view['as_of']}): {view['users']}   "
+        f"{arrow} {change} vs {view['previous_month_users']} in the whole of {previous} "
+        f"({view['trend']}, {view['color']})",
         "  12-month evolution:",
     ]
     for point in view["evolution"]:

@@ -12,9 +12,13 @@ import fcntl
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from .pseudonym import key_fingerprint
+from .sql_files import read_sql
 
 
 class WarehouseBusy(Exception):
@@ -32,6 +36,14 @@ def forbid_extension_downloads(con: duckdb.DuckDBPyConnection) -> None:
     time; offline, a wait and an obscure error): the ones this project uses are built into
     DuckDB's Python package, and the landing zone is read through fsspec (landing_fs.py)."""
     con.execute(NO_EXTENSION_DOWNLOADS)
+
+
+class NotAWarehouse(Exception):
+    """The path holds no chat warehouse: nothing there, or a file of something else."""
+
+
+class KeyMismatch(Exception):
+    """CHATWH_PSEUDONYM_KEY is not the key the warehouse's WhatsApp users were made with."""
 
 
 def _tune(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -173,6 +185,12 @@ create table if not exists raw.erasures (
     user_id varchar not null,
     erased_at timestamp not null
 );
+
+-- the fingerprint of the pseudonym key (never the key), written by the first load
+create table if not exists raw.pseudonym_key (
+    fingerprint varchar not null,
+    recorded_at timestamp not null
+);
 """
 
 
@@ -206,3 +224,129 @@ def clear_pending_users(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()[0][0]
     if restarts:  # written by int_sessions (dbt_project/macros/session_restarts.sql)
         con.execute("delete from intermediate.session_restarts")
+
+
+# --------------------------------------------------------------------------- what a file is
+
+# DuckDB's main header: an 8-byte checksum, then these 4 bytes.
+DUCKDB_MAGIC = b"DUCK"
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What a DuckDB file holds (see sql/warehouse_tables.sql)."""
+
+    tables: int
+    has_raw: bool
+    has_marts: bool
+    has_key_fingerprint: bool
+
+
+def is_duckdb_file(path: Path) -> bool:
+    """True when the file starts with DuckDB's header (read without opening a database)."""
+    with open(path, "rb") as handle:
+        return handle.read(12)[8:12] == DUCKDB_MAGIC
+
+
+def _contents(con: duckdb.DuckDBPyConnection) -> Contents:
+    return Contents(*con.execute(read_sql("warehouse_tables")).fetchall()[0])
+
+
+def require_duckdb_file(path: Path) -> None:
+    """NotAWarehouse when nothing is at ``path`` or no DuckDB file (the file is not opened)."""
+    if not path.exists():
+        raise NotAWarehouse(f"no warehouse at {path}: run `chatwh run` first")
+    if path.is_dir() or not is_duckdb_file(path):
+        raise NotAWarehouse(
+            f"{path} is not a DuckDB file: point --warehouse (or CHATWH_WAREHOUSE) at the warehouse"
+        )
+
+
+def _require_chat_tables(path: Path, contents: Contents) -> Contents:
+    if not contents.tables:
+        raise NotAWarehouse(
+            f"no warehouse at {path} (an empty DuckDB file): run `chatwh run` first"
+        )
+    if not contents.has_raw:
+        raise NotAWarehouse(
+            f"{path} is a DuckDB database but not a chat warehouse: point --warehouse "
+            "(or CHATWH_WAREHOUSE) at the warehouse"
+        )
+    return contents
+
+
+def require_warehouse(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> Contents:
+    """What the chat warehouse at ``path`` holds; NotAWarehouse, naming what is there
+    instead, when it is missing, no DuckDB file, an empty database or a foreign one.
+
+    ``con``: a connection to it already open; else the file is opened read-only for the
+    check. Nothing is created or changed.
+    """
+    require_duckdb_file(path)
+    if con is not None:
+        return _require_chat_tables(path, _contents(con))
+    with connect(path, read_only=True) as reader:
+        return _require_chat_tables(path, _contents(reader))
+
+
+def open_for_queries(path: Path) -> duckdb.DuckDBPyConnection:
+    """The views' read-only connection, to a chat warehouse whose marts dbt has built."""
+    require_duckdb_file(path)
+    con = connect(path, read_only=True)
+    try:
+        if not _require_chat_tables(path, _contents(con)).has_marts:
+            raise NotAWarehouse(f"the warehouse at {path} has no marts yet: run `chatwh run`")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def check_before_run(path: Path, key: bytes) -> None:
+    """Before a run writes anything: ``path`` is new, an empty DuckDB file (an older
+    `make docs` made them) or a chat warehouse made with this pseudonym key. Called under
+    the writer lock."""
+    if not path.exists():
+        return
+    require_duckdb_file(path)
+    with connect(path, read_only=True) as con:
+        contents = _contents(con)
+        if not contents.tables:
+            return
+        _require_chat_tables(path, contents)
+        check_pseudonym_key(con, key, path)
+
+
+def recorded_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The fingerprint of the key the warehouse was built with (None before its first load,
+    and in a warehouse made before fingerprints were kept, until its next load)."""
+    if not _contents(con).has_key_fingerprint:
+        return None
+    return con.execute("select max(fingerprint) from raw.pseudonym_key").fetchall()[0][0]
+
+
+def check_pseudonym_key(
+    con: duckdb.DuckDBPyConnection, key: bytes, path: Path | None = None
+) -> bool:
+    """KeyMismatch when the warehouse holds another key's fingerprint; False when it holds
+    none yet (before its first load)."""
+    recorded = recorded_fingerprint(con)
+    if recorded is not None and recorded != key_fingerprint(key):
+        warehouse = f"the warehouse {path}" if path else "this warehouse"
+        raise KeyMismatch(
+            f"CHATWH_PSEUDONYM_KEY is not the key {warehouse} was built with, so "
+            "returning WhatsApp users would count as new; nothing was changed: export its key, "
+            "or change keys with `chatwh rekey` (docs/operations.md)"
+        )
+    return recorded is not None
+
+
+def guard_pseudonym_key(
+    con: duckdb.DuckDBPyConnection, key: bytes, path: Path | None = None
+) -> None:
+    """In every load, before it writes: the key must be the warehouse's; the first load
+    records its fingerprint."""
+    if not check_pseudonym_key(con, key, path):
+        con.execute(
+            "insert into raw.pseudonym_key values (?, now()::timestamp)", [key_fingerprint(key)]
+        )

@@ -35,8 +35,14 @@ def prepare_out(world: World) -> None:
             raise FileExistsError(
                 f"{folder} already holds files: simulate into an empty folder or delete it first"
             )
+    assistants, content = world.out / "assistants.csv", assistants_csv(world)
+    if assistants.exists() and assistants.read_bytes() != content:
+        # a user's own list of assistants is never overwritten
+        raise FileExistsError(
+            f"{assistants} is not the simulator's: simulate into an empty folder or delete it first"
+        )
     world.out.mkdir(parents=True, exist_ok=True)
-    (world.out / "assistants.csv").write_bytes(assistants_csv(world))
+    assistants.write_bytes(content)
 
 
 class Writer:

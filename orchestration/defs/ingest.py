@@ -7,7 +7,7 @@ from datetime import date
 import dagster as dg
 
 from ..ingest import ingest, load_assistants
-from ..warehouse import ensure_raw_schema
+from ..warehouse import ensure_raw_schema, guard_pseudonym_key
 from .partitions import arrival_days
 from .resources import Warehouse
 
@@ -30,6 +30,7 @@ def raw_assistants(warehouse: Warehouse) -> dg.MaterializeResult:
     """The assistants in force: ``<landing>/assistants.csv`` when present, else the seed."""
     with warehouse.connect() as con:
         ensure_raw_schema(con)
+        guard_pseudonym_key(con, warehouse.key())  # before anything is loaded
         source = load_assistants(con, warehouse.landing)
         count = con.execute("select count(*) from raw.assistants").fetchall()[0][0]
     progress.info("assistants: %d from %s", count, source)
