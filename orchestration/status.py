@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from . import settings
-from .warehouse import connect
+from .warehouse import open_for_queries
 
 SQL_DIR = Path(__file__).with_name("sql")
 TOP_REASONS = 3
@@ -95,8 +95,9 @@ def warehouse_state(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
 def status(warehouse: Path, limit: int) -> dict[str, Any]:
     """The ``chatwh status --json`` document (fields in docs/operations.md)."""
     home = settings.dagster_home(warehouse)
-    runs = dagster_runs(home, warehouse, limit)
-    with connect(warehouse, read_only=True) as con:
+    # "no warehouse at PATH" (or what the file is) before Dagster's instance is read
+    with open_for_queries(warehouse, need_marts=False) as con:
+        runs = dagster_runs(home, warehouse, limit)
         state = warehouse_state(con)
         for run in runs:
             run["top_quarantine_reasons"] = top_reasons(con, run)

@@ -289,12 +289,14 @@ def require_warehouse(path: Path, con: duckdb.DuckDBPyConnection | None = None) 
         return _require_chat_tables(path, _contents(reader))
 
 
-def open_for_queries(path: Path) -> duckdb.DuckDBPyConnection:
-    """The views' read-only connection, to a chat warehouse whose marts dbt has built."""
+def open_for_queries(path: Path, need_marts: bool = True) -> duckdb.DuckDBPyConnection:
+    """The views' read-only connection, to a chat warehouse whose marts dbt has built
+    (``need_marts=False``: any chat warehouse, as `chatwh status` reads a failed first run)."""
     require_duckdb_file(path)
     con = connect(path, read_only=True)
     try:
-        if not _require_chat_tables(path, _contents(con)).has_marts:
+        contents = _require_chat_tables(path, _contents(con))
+        if need_marts and not contents.has_marts:
             raise NotAWarehouse(f"the warehouse at {path} has no marts yet: run `chatwh run`")
     except BaseException:
         con.close()

@@ -56,6 +56,7 @@ COMMANDS = {
     "customers": ["customers", *WINDOW, "--json"],
     "report": ["report", *WINDOW, "--out", "{tmp}/report.html"],
     "forget": ["forget", "--wa-id", "34600111222"],
+    "status": ["status"],
 }
 
 
