@@ -40,8 +40,8 @@ docs: install
 	@echo "open dbt_project/target/static_index.html"
 
 lint: install
-	$(BIN)/ruff check orchestration tests benchmarks
-	$(BIN)/ruff format --check orchestration tests benchmarks
+	$(BIN)/ruff check orchestration chatwh tests benchmarks
+	$(BIN)/ruff format --check orchestration chatwh tests benchmarks
 	mkdir -p data && CHATWH_WAREHOUSE=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint models
 
 dev: install
