@@ -1,8 +1,10 @@
 """The product's three views, read from the marts with bound parameters.
 
-This module is the query path of ``chatwh dashboard | sessions | customers``: it imports
-DuckDB only (no Dagster, no dbt), opens the warehouse read-only, and calls the table macros
-that dbt created in the ``marts`` schema.
+This module is the query path of ``chatwh dashboard | sessions | customers``, of the HTML
+report, of the ``chatwh`` Python package (notebooks) and of the marts' preview in Dagster,
+so that none of them can count differently: it imports DuckDB only (no Dagster, no dbt)
+and calls the table macros that dbt created in the ``marts`` schema, on a connection its
+caller opened (read-only, for all but the preview).
 """
 
 from __future__ import annotations
