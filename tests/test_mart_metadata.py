@@ -8,13 +8,15 @@ is read back; the preview's numbers are compared with `chatwh sessions --json`.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import timedelta
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from orchestration.defs.mart_metadata import PREVIEW_DAYS, ROW_COUNT, pipe_table
-from tests.conftest import Deployment
+from tests.conftest import Deployment, make_deployment
 
 
 def markdown_rows(text: str) -> list[dict[str, str]]:
@@ -107,3 +109,31 @@ def test_the_pipe_table_without_tabulate_has_the_same_cells() -> None:
 def test_the_pipe_table_escapes_pipes() -> None:
     table = pipe_table(pd.DataFrame({"name": ["a|b"], "n": [1]}))
     assert table.splitlines() == ["| name | n |", "| --- | --- |", r"| a\|b | 1 |"]
+
+
+def test_the_marts_dbt_built_before_it_failed_are_still_materialized(
+    simulated: Deployment, tmp_path, monkeypatch
+) -> None:
+    """A build that fails halfway still records what it built (the asset holds the marts'
+    outputs until dbt ends): the marts before the failure, without the metadata."""
+    deployment = make_deployment(tmp_path)
+    shutil.copytree(simulated.landing, deployment.landing)
+    shutil.copyfile(simulated.warehouse, deployment.warehouse)
+    with duckdb.connect(str(deployment.warehouse)) as con:  # on_schema_change: fail
+        con.execute("alter table marts.session_chains_daily add column stray integer")
+    completed = deployment.run("--date", "2026-02-14", check=False)
+    assert completed.returncode != 0 and "session_chains_daily" in completed.stderr
+
+    monkeypatch.setenv("DAGSTER_HOME", deployment.env["DAGSTER_HOME"])
+    with dg.DagsterInstance.from_config(deployment.env["DAGSTER_HOME"]) as instance:
+        [run] = instance.get_runs()
+        assert run.status == dg.DagsterRunStatus.FAILURE
+
+        def materializations(mart: str) -> list:
+            key = dg.AssetKey(["marts", mart])
+            return instance.fetch_materializations(key, limit=10).records
+
+        [built] = materializations("fct_sessions")
+        assert built.run_id == run.run_id
+        assert ROW_COUNT not in built.asset_materialization.metadata
+        assert materializations("session_chains_daily") == []
