@@ -40,8 +40,8 @@ docs: install
 	$(BIN)/python -m orchestration.docs
 
 lint: install
-	$(BIN)/ruff check orchestration simulator tests benchmarks
-	$(BIN)/ruff format --check orchestration simulator tests benchmarks
+	$(BIN)/ruff check orchestration simulator chatwh tests benchmarks
+	$(BIN)/ruff format --check orchestration simulator chatwh tests benchmarks
 	mkdir -p data && CHATWH_WAREHOUSE=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint models
 	cd simulator/sql && $(CURDIR)/$(BIN)/sqlfluff lint .
 

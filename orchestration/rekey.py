@@ -23,7 +23,7 @@ import duckdb
 from .ingest import MAX_LINE_BYTES, check_landing, landing_files
 from .pseudonym import hmac_pads, hmac_sql, key_fingerprint
 from .settings import ConfigError
-from .sql_files import read_sql
+from .sql import load as load_sql
 from .warehouse import (
     connect,
     ensure_raw_schema,
@@ -83,10 +83,10 @@ def _carry_erasures(
         files = landing_files(con, landing, channel)
         if files:
             con.execute(
-                read_sql("rekey_ids"),
+                load_sql("rekey_ids"),
                 {"channel": channel, "files": files, "max_bytes": MAX_LINE_BYTES},
             )
-    mapping = read_sql("rekey_erasures").format(
+    mapping = load_sql("rekey_erasures").format(
         old_pseudonym=hmac_sql("id", pads="old_"), new_pseudonym=hmac_sql("id")
     )
     con.execute(mapping, {**hmac_pads(old_key).params("old_"), **hmac_pads(new_key).params()})

@@ -18,9 +18,8 @@ import duckdb
 import plotly.graph_objects as go
 
 from . import views
+from .sql import load as load_sql
 from .views import Window
-
-SQL_DIR = Path(__file__).with_name("sql")
 
 TREND_COLORS = {"green": "#15803d", "red": "#dc2626", "blue": "#2563eb"}
 SERIES = (  # (field, label, colour) of the Customers line graph
@@ -313,7 +312,7 @@ class Assistant:
 
 
 def _assistant(con: duckdb.DuckDBPyConnection, assistant_id: str) -> Assistant:
-    sql = (SQL_DIR / "report_assistant.sql").read_text(encoding="utf-8")
+    sql = load_sql("report_assistant")
     row = con.execute(sql, [assistant_id]).fetchone()
     return Assistant(row[0] or assistant_id, bool(row[1])) if row else Assistant(assistant_id)
 

@@ -13,22 +13,16 @@ import json
 import subprocess
 import sys
 from datetime import UTC, date, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from . import settings
+from .sql import load as load_sql
 from .warehouse import open_for_queries
 
-SQL_DIR = Path(__file__).with_name("sql")
 TOP_REASONS = 3
-
-
-@cache
-def _sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def dagster_runs(home: Path, warehouse: Path, limit: int) -> list[dict[str, Any]]:
@@ -63,7 +57,7 @@ def top_reasons(con: duckdb.DuckDBPyConnection, run: dict[str, Any]) -> list[dic
     if not (run["records"] and run["records"]["quarantined"] and run["first_day"]):
         return []
     rows = con.execute(
-        _sql("status_quarantine_reasons"),
+        load_sql("status_quarantine_reasons"),
         [
             date.fromisoformat(run["first_day"]),
             date.fromisoformat(run["last_day"]),
@@ -82,7 +76,7 @@ def _iso(value: date | None) -> str | None:
 def warehouse_state(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
     """The newest arrival day loaded and the local dates of the first and last session."""
     try:
-        newest, first, last = con.execute(_sql("status_warehouse")).fetchall()[0]
+        newest, first, last = con.execute(load_sql("status_warehouse")).fetchall()[0]
     except duckdb.CatalogException:  # a first run that failed before dbt built the marts
         newest = first = last = None
     return {

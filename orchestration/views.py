@@ -1,8 +1,10 @@
 """The product's three views, read from the marts with bound parameters.
 
-This module is the query path of ``chatwh dashboard | sessions | customers``: it imports
-DuckDB only (no Dagster, no dbt), opens the warehouse read-only, and calls the table macros
-that dbt created in the ``marts`` schema.
+This module is the query path of ``chatwh dashboard | sessions | customers``, of the HTML
+report, of the ``chatwh`` Python package (notebooks) and of the marts' preview in Dagster,
+so that none of them can count differently: it imports DuckDB only (no Dagster, no dbt)
+and calls the table macros that dbt created in the ``marts`` schema, on a connection its
+caller opened (read-only, for all but the preview).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from .sql_files import read_sql
+from .sql import load as load_sql
 
 CHANNELS = ("all", "web", "whatsapp")
 GRAINS = ("day", "week", "month")
@@ -110,6 +112,19 @@ def sessions(con: duckdb.DuckDBPyConnection, window: Window) -> dict[str, Any]:
     return _window_fields(row, window)
 
 
+def sessions_of_every_assistant(
+    con: duckdb.DuckDBPyConnection, from_date: date, to_date: date, channel: str = "all"
+) -> list[dict[str, Any]]:
+    """The Sessions view of each assistant over one window, in one query (a dozen assistants
+    or a thousand cost the same round trip): the preview of Dagster's mart materializations."""
+    Window("", from_date, to_date, channel).check()
+    rows = _rows(con, load_sql("sessions_of_every_assistant"), [from_date, to_date, channel])
+    return [
+        _window_fields(row, Window(row["assistant_id"], from_date, to_date, channel))
+        for row in rows
+    ]
+
+
 def customers(
     con: duckdb.DuckDBPyConnection, window: Window, grain: str | None = None
 ) -> dict[str, Any]:
@@ -142,7 +157,7 @@ def customers(
 def no_data_note(con: duckdb.DuckDBPyConnection, window: Window) -> str:
     """For the text output of a window without sessions: what dates the data covers."""
     first, last = con.execute(
-        read_sql("data_range"), {"assistant_id": window.assistant_id, "channel": window.channel}
+        load_sql("data_range"), {"assistant_id": window.assistant_id, "channel": window.channel}
     ).fetchall()[0]
     channel = "" if window.channel == "all" else f" on {window.channel}"
     if first is None:

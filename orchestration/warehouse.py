@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from .pseudonym import key_fingerprint
-from .sql_files import read_sql
+from .sql import load as load_sql
 
 
 class WarehouseBusy(Exception):
@@ -249,7 +249,7 @@ def is_duckdb_file(path: Path) -> bool:
 
 
 def _contents(con: duckdb.DuckDBPyConnection) -> Contents:
-    return Contents(*con.execute(read_sql("warehouse_tables")).fetchall()[0])
+    return Contents(*con.execute(load_sql("warehouse_tables")).fetchall()[0])
 
 
 def require_duckdb_file(path: Path) -> None:

@@ -22,6 +22,7 @@ from dagster_dbt import (
 from .. import settings
 from ..warehouse import clear_pending_users
 from .ingest import RAW_ASSISTANTS, RAW_KEYS
+from .mart_metadata import preload_pandas, with_mart_metadata
 from .resources import Warehouse
 
 progress = logging.getLogger("chatwh.progress")
@@ -121,19 +122,30 @@ def chat_warehouse_dbt(
     elif _is_built(warehouse):  # the data tests of per-user models read the rebuilt users only
         args += ["--vars", "{test_scope: pending}"]
     progress.info("dbt: %s", " ".join(args))
+    preload_pandas()  # for the marts' preview, after the build
     invocation = dbt.cli(
         args,
         context=context,
         raise_on_error=True,
         target_path=settings.dbt_target_path(warehouse.path),
     )
-    for event in invocation.stream():
-        if isinstance(event, dg.AssetObservation):
-            # One per passed data test: 80-odd instance events (about 15 ms each in SQLite)
-            # saying what dbt's run_results.json says. A failed test fails the run anyway.
-            continue
-        if isinstance(event, dg.Output):
-            progress.info("dbt: built %s", context.asset_key_for_output(event.output_name).path[-1])
-        yield event
+    marts: dict[str, dg.Output] = {}  # by table: held until dbt is done (see mart_metadata)
+    try:
+        for event in invocation.stream():
+            if isinstance(event, dg.AssetObservation):
+                # One per passed data test: 80-odd instance events (about 15 ms each in SQLite)
+                # saying what dbt's run_results.json says. A failed test fails the run anyway.
+                continue
+            if isinstance(event, dg.Output):
+                layer, name = context.asset_key_for_output(event.output_name).path
+                progress.info("dbt: built %s", name)
+                if layer == "marts":
+                    marts[name] = event
+                    continue
+            yield event
+    except Exception:
+        yield from marts.values()  # what dbt built before it failed is still materialized
+        raise
     with warehouse.connect() as con:
+        yield from with_mart_metadata(con, marts)
         clear_pending_users(con)
