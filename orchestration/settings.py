@@ -72,3 +72,35 @@ def dbt_target_path(warehouse: str | Path) -> Path:
     """
     digest = hashlib.sha256(str(Path(warehouse).resolve()).encode()).hexdigest()[:12]
     return DBT_PROJECT_DIR / "target" / f"run-{digest}"
+
+
+# --------------------------------------------------------------------------- chatwh serve
+
+DEFAULT_SERVE_HOST = "127.0.0.1"  # loopback only, unless `chatwh serve --host` says otherwise
+DEFAULT_SERVE_PORT = 8000
+
+
+def serving_dir(warehouse: str | Path) -> Path:
+    """The folder of the warehouse's serving snapshots (``<warehouse stem>.serving``, beside
+    it): what ``chatwh serve`` reads, so that it never waits for a run that writes."""
+    path = Path(warehouse).resolve()
+    return path.with_name(f"{path.stem}.serving")
+
+
+def keys_path(warehouse: str | Path) -> Path:
+    """The API keys of ``chatwh serve`` (hashed): ``CHATWH_KEYS``, else ``<warehouse
+    stem>.keys.sqlite`` beside the warehouse. A file of its own, so that key commands never
+    need the warehouse's writer lock."""
+    configured = os.environ.get("CHATWH_KEYS")
+    if configured:
+        return Path(configured).resolve()
+    path = Path(warehouse).resolve()
+    return path.with_name(f"{path.stem}.keys.sqlite")
+
+
+def cors_origins(extra: list[str] | None = None) -> list[str]:
+    """Web origins allowed to call the API from a browser: ``CHATWH_CORS_ORIGINS``
+    (comma-separated) plus ``chatwh serve --cors-origin``; none by default."""
+    configured = os.environ.get("CHATWH_CORS_ORIGINS", "")
+    origins = [origin.strip() for origin in configured.split(",") if origin.strip()]
+    return origins + [origin for origin in extra or [] if origin not in origins]

@@ -1,0 +1,7 @@
+"""``chatwh serve``: the three views over HTTP for the platform's web app.
+
+- ``snapshot``: the serving snapshot each successful run publishes, and its reader;
+- ``keys``: the API keys of the clients, each scoped to assistants, stored hashed;
+- ``app``: the FastAPI application (JSON API, API docs, the interactive page);
+- ``server``: uvicorn, bound to 127.0.0.1 unless told otherwise, with access logs.
+"""
