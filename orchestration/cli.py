@@ -472,13 +472,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     serving = settings.serving_dir(warehouse)
     if not warehouse.exists() and not serving.exists():
         raise FileNotFoundError(f"no warehouse at {warehouse}: run `chatwh run` first")
-    publish_if_missing(warehouse, serving, _say)
+    # stdout says what is served and where; stderr carries the JSON log lines only
+    publish_if_missing(warehouse, serving, lambda line: print(line, flush=True))
     config = ServeConfig(
         serving=serving,
         keys=settings.keys_path(warehouse),
         cors_origins=tuple(settings.cors_origins(args.cors_origin)),
     )
-    _say(f"serving the views of {warehouse} (snapshots in {serving}, keys in {config.keys})")
+    print(f"serving the views of {warehouse} (snapshots {serving}, keys {config.keys})")
     host = args.host or settings.DEFAULT_SERVE_HOST
     port = settings.DEFAULT_SERVE_PORT if args.port is None else args.port
     return serve(config, host, port, lambda line: print(line, flush=True))
