@@ -369,6 +369,17 @@ def test_binds_to_loopback_unless_told_otherwise(site: Site):
     assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1, little-endian hex
 
 
+@pytest.mark.parametrize(
+    ("host", "reason"), [("127.0.0.1", "Address already in use"), ("192.0.2.1", "Cannot assign")]
+)
+def test_an_address_it_cannot_listen_on_is_one_line(site: Site, host: str, reason: str):
+    port = site.server.url.rsplit(":", 1)[1]  # taken by the module's server
+    completed = site.deployment.chatwh("serve", "--host", host, "--port", port, check=False)
+    assert completed.returncode == 1
+    assert completed.stderr.startswith(f"chatwh serve: error: cannot listen on {host}:{port}: ")
+    assert reason in completed.stderr and len(completed.stderr.splitlines()) == 1
+
+
 def test_cors_allows_the_configured_origins_only(site: Site, tmp_path: Path):
     preflight = {
         "Access-Control-Request-Method": "GET",

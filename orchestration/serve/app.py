@@ -17,7 +17,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import duckdb
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
@@ -32,7 +31,7 @@ from .. import views
 from . import schemas
 from .accesslog import AccessLog
 from .keys import ApiKey, KeyStore
-from .snapshot import NoSnapshot, SnapshotReader
+from .snapshot import NoSnapshot, Snapshot, SnapshotReader
 from .sql import sql
 
 MAX_WINDOW_DAYS = 3660  # ten years: a longer window (or its daily series) is a mistake
@@ -139,15 +138,17 @@ def caller(*names: str):
     return check
 
 
-def visible(con: duckdb.DuckDBPyConnection, key: ApiKey, assistant_id: str) -> None:
+def visible(snapshot: Snapshot, key: ApiKey, assistant_id: str) -> Snapshot:
     """404 unless the key covers the assistant and the build holds it: the same answer
     either way, so another client's assistant cannot be told from no assistant at all."""
-    if not key.covers(assistant_id) or assistant_id not in views.assistant_ids(con):
+    if not key.covers(assistant_id) or assistant_id not in snapshot.assistant_ids:
         raise HTTPException(404, NOT_FOUND)
+    return snapshot
 
 
-def _snapshot(request: Request) -> duckdb.DuckDBPyConnection:
-    return request.app.state.snapshots.cursor()
+def _snapshot(request: Request) -> Snapshot:
+    """The newest published build: the one this request reads, from start to end."""
+    return request.app.state.snapshots.current()
 
 
 router = APIRouter()
@@ -164,7 +165,7 @@ def healthz(request: Request) -> dict[str, str]:
 )
 def assistants(request: Request, key: Annotated[ApiKey, Depends(caller())]) -> JSONResponse:
     """The assistants this key covers (those the current build holds)."""
-    with _snapshot(request) as con:
+    with _snapshot(request).cursor() as con:
         cursor = con.execute(sql("assistants"), {"assistant_ids": list(key.assistants)})
         names = [column[0] for column in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -184,8 +185,7 @@ def dashboard(
 ) -> JSONResponse:
     """The Dashboard: users this month to date vs last month, and 12 months of them
     (`chatwh dashboard --json`)."""
-    with _snapshot(request) as con:
-        visible(con, key, assistant_id)
+    with visible(_snapshot(request), key, assistant_id).cursor() as con:
         day = parse_date("as_of", as_of) if as_of is not None else None
         return JSONResponse(views.dashboard(con, assistant_id, day), headers=NO_STORE)
 
@@ -205,8 +205,7 @@ def sessions(
 ) -> JSONResponse:
     """The Sessions view: unique vs recurring users of the window (`chatwh sessions
     --json`)."""
-    with _snapshot(request) as con:
-        visible(con, key, assistant_id)
+    with visible(_snapshot(request), key, assistant_id).cursor() as con:
         window = window_of(assistant_id, from_, to, channel)
         return JSONResponse(views.sessions(con, window), headers=NO_STORE)
 
@@ -227,8 +226,7 @@ def customers(
 ) -> JSONResponse:
     """The Customers view: the window's totals and one point per day, week or month
     (`chatwh customers --json`)."""
-    with _snapshot(request) as con:
-        visible(con, key, assistant_id)
+    with visible(_snapshot(request), key, assistant_id).cursor() as con:
         window = window_of(assistant_id, from_, to, channel)
         return JSONResponse(views.customers(con, window, grain), headers=NO_STORE)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import uvicorn
 
+from ..settings import ConfigError
 from ..warehouse import WarehouseBusy, connect, writer_lock
 from .app import ServeConfig, create_app
 from .snapshot import NoSnapshot, current_link, publish
@@ -65,12 +66,16 @@ def publish_if_missing(warehouse: Path, serving: Path, say: Callable[[str], None
 
 def bind(host: str, port: int) -> socket.socket:
     """The listening socket (port 0: any free port; the caller reads which)."""
-    family, kind, proto, _name, address = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(address)
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as error:  # a port in use, an address not of this machine
+        reason = error.strerror or str(error)
+        raise ConfigError(f"cannot listen on {host}:{port}: {reason}") from None
     sock.listen(2048)
     return sock
 

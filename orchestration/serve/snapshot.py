@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from .. import views
 from ..warehouse import connect
 from .sql import identifier, literal, sql
 
@@ -137,30 +138,36 @@ def _delete_all_but(serving: Path, name: str) -> None:
 
 
 @dataclass(frozen=True)
-class _Open:
+class Snapshot:
+    """One published snapshot, open read-only."""
+
     identity: tuple[int, int]  # (st_dev, st_ino) of the snapshot file
     connection: duckdb.DuckDBPyConnection
     published_at: str
+    assistant_ids: frozenset[str]  # read once: a snapshot never changes
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own (one per request and thread) on this snapshot."""
+        return self.connection.cursor()
 
 
 class SnapshotReader:
     """The current snapshot of a serving folder, open read-only, followed from build to build.
 
-    ``cursor()`` is called once per request: it gives a new DuckDB cursor (a connection of
-    its own, safe in the request's thread) on the newest snapshot. A snapshot that is no
-    longer current is not closed: the cursors still reading it keep it open, and it closes
-    when the last of them does.
+    ``current()`` is called once per request, and the request reads that snapshot only
+    (through its own ``cursor()``). A snapshot that is no longer current is not closed: the
+    cursors still reading it keep it open, and it closes when the last of them does.
     """
 
     def __init__(self, serving: Path) -> None:
         self.link = current_link(serving)
-        self._open: _Open | None = None
+        self._open: Snapshot | None = None
         self._switch = threading.Lock()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        return self.current().connection.cursor()
+        return self.current().cursor()
 
-    def current(self) -> _Open:
+    def current(self) -> Snapshot:
         """The newest snapshot, opened first if it changed since the last request."""
         held = self._open
         if held is None or self._identity() != held.identity:
@@ -182,7 +189,7 @@ class SnapshotReader:
             ) from None
         return status.st_dev, status.st_ino
 
-    def _open_newest(self) -> _Open:
+    def _open_newest(self) -> Snapshot:
         for _attempt in range(5):  # a publish may delete the file between resolve and open
             target = self.link.resolve()
             try:
@@ -192,5 +199,10 @@ class SnapshotReader:
                 self._identity()  # no link at all: NoSnapshot
                 continue
             [[published_at]] = connection.execute(sql("snapshot_published_at")).fetchall()
-            return _Open((status.st_dev, status.st_ino), connection, published_at)
+            return Snapshot(
+                identity=(status.st_dev, status.st_ino),
+                connection=connection,
+                published_at=published_at,
+                assistant_ids=frozenset(views.assistant_ids(connection)),
+            )
         raise NoSnapshot(f"the serving snapshot {self.link} keeps changing: retry")
