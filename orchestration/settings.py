@@ -81,21 +81,21 @@ DEFAULT_SERVE_PORT = 8000
 
 
 def serving_dir(warehouse: str | Path) -> Path:
-    """The folder of the warehouse's serving snapshots (``<warehouse stem>.serving``, beside
+    """The folder of the warehouse's serving snapshots (``<warehouse>.serving``, beside
     it): what ``chatwh serve`` reads, so that it never waits for a run that writes."""
     path = Path(warehouse).resolve()
-    return path.with_name(f"{path.stem}.serving")
+    return path.with_name(f"{path.name}.serving")
 
 
 def keys_path(warehouse: str | Path) -> Path:
-    """The API keys of ``chatwh serve`` (hashed): ``CHATWH_KEYS``, else ``<warehouse
-    stem>.keys.sqlite`` beside the warehouse. A file of its own, so that key commands never
-    need the warehouse's writer lock."""
+    """The API keys of ``chatwh serve`` (hashed): ``CHATWH_KEYS``, else
+    ``<warehouse>.keys.sqlite`` beside the warehouse (as its ``.lock``). A file of its own,
+    so that key commands never need the warehouse's writer lock."""
     configured = os.environ.get("CHATWH_KEYS")
     if configured:
         return Path(configured).resolve()
     path = Path(warehouse).resolve()
-    return path.with_name(f"{path.stem}.keys.sqlite")
+    return path.with_name(f"{path.name}.keys.sqlite")
 
 
 def cors_origins(extra: list[str] | None = None) -> list[str]:

@@ -15,7 +15,7 @@ import pytest
 
 from orchestration import settings
 
-from .conftest import CHATWH, SIMULATION_DAYS, SIMULATION_START, Deployment, make_deployment
+from .conftest import CHATWH, SIMULATION_START, Deployment, make_deployment, simulate_landing
 from .serve_support import Server, create_key, serving
 from .support import arrival_days
 
@@ -36,19 +36,7 @@ REQUESTS = [
 def history(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     """A simulated landing zone, loaded but for its last arrival day."""
     deployment = make_deployment(tmp_path_factory.mktemp("serve-nightly"))
-    deployment.chatwh(
-        "simulate",
-        "--out",
-        str(deployment.landing),
-        "--start",
-        SIMULATION_START.isoformat(),
-        "--days",
-        str(SIMULATION_DAYS),
-        "--users",
-        "300",
-        "--seed",
-        "11",
-    )
+    simulate_landing(deployment, seed=11)
     days = arrival_days(deployment.landing)
     deployment.run("--from", days[0].isoformat(), "--to", days[-2].isoformat())
     return deployment

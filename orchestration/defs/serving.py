@@ -23,7 +23,7 @@ SERVING_SNAPSHOT = dg.AssetKey(["serving", "snapshot"])
 )
 def serving_snapshot(warehouse: Warehouse) -> dg.MaterializeResult:
     """The marts the views read and the view macros, copied into a small read-only DuckDB
-    file beside the warehouse (``<warehouse stem>.serving/``), made current in one rename.
+    file beside the warehouse (``<warehouse>.serving/``), made current in one rename.
 
     Downstream of the marts and of their blocking checks: a run whose build or checks fail
     publishes nothing, so the API keeps answering from the last good build.

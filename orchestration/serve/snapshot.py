@@ -5,7 +5,7 @@ holds it: an API that read the warehouse would fail (or wait) for the whole of e
 nightly run. So every successful run (the Dagster asset ``serving/snapshot``, downstream of
 the marts and of their blocking checks) and every erasure publishes a *snapshot*: a small
 DuckDB file with the serving marts and the view macros, written under a temporary name,
-checkpointed, renamed into ``<warehouse stem>.serving/`` under a name of its own, and then
+checkpointed, renamed into ``<warehouse>.serving/`` under a name of its own, and then
 made current by replacing the symlink ``current.duckdb`` (one atomic rename). Older
 snapshots are deleted at once: a server still reading one keeps its open file (POSIX), and
 an erased person leaves no copy behind.
