@@ -338,14 +338,23 @@ def test_keys_create_prints_the_key_once_and_stores_only_its_hash(site: Site, tm
             "no key 'k000000000000': `chatwh keys list` shows the key ids",
         ),
         (["rotate"], 2, "invalid choice: 'rotate'"),
+        (
+            ["create", "--assistant", "acme-support", "--warehouse", "/nonexistent/w.duckdb"],
+            1,
+            "no folder /nonexistent for the key file",
+        ),
     ],
 )
 def test_a_mistyped_key_command_says_one_line(site: Site, tmp_path: Path, args, status, message):
-    deployment = with_keys(site.deployment, tmp_path / "keys.sqlite")
+    keys = tmp_path / "keys.sqlite"
+    deployment = with_keys(site.deployment, keys)
+    if "--warehouse" in args:  # the key file beside a mistyped warehouse: none is made
+        deployment.env.pop("CHATWH_KEYS")
     completed = deployment.chatwh("keys", *args, check=False)
     assert completed.returncode == status
     assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
     assert message in completed.stderr
+    assert not keys.exists() and not Path("/nonexistent").exists()  # nothing made
 
 
 # --------------------------------------------------------------------------- as a service

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.resources
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -120,7 +121,7 @@ def _key(
     return key
 
 
-def caller(*names: str):
+def caller(*names: str) -> Callable[[Request, ApiKey], ApiKey]:
     """The dependency of an endpoint that takes the query parameters ``names``: the key
     (401 first), then no unknown or repeated parameter (a mistyped ``chanel=web`` would
     otherwise answer for both channels, silently)."""

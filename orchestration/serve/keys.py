@@ -82,18 +82,23 @@ def checked_assistants(assistants: Sequence[str]) -> tuple[str, ...]:
 
 
 class KeyStore:
-    """The key file: created (mode 600) with its table on first use."""
+    """The key file. Only ``create`` makes it (mode 600, in a folder that exists: a mistyped
+    ``--warehouse`` makes nothing); reading a missing file finds no key."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
 
-    def _connection(self) -> sqlite3.Connection:
-        """This thread's connection (sqlite3 connections stay in the thread that made them)."""
+    def _connection(self, create: bool = False) -> sqlite3.Connection | None:
+        """This thread's connection (sqlite3 connections stay in the thread that made them);
+        None while there is no key file and ``create`` is false."""
         connection = getattr(self._local, "connection", None)
         if connection is None:
             if not self.path.exists():
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if not create:
+                    return None
+                if not self.path.parent.is_dir():
+                    raise KeysError(f"no folder {self.path.parent} for the key file")
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
             connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
             connection.row_factory = sqlite3.Row
@@ -106,7 +111,7 @@ class KeyStore:
         ids = checked_assistants(assistants)
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(key_id=f"k{secrets.token_hex(6)}", assistants=ids, created_at=_now())
-        self._connection().execute(
+        self._connection(create=True).execute(
             sql("keys_insert"),
             {
                 "key_id": key.key_id,
@@ -118,21 +123,25 @@ class KeyStore:
         return key, secret
 
     def all(self) -> list[ApiKey]:
-        return [_key(row) for row in self._connection().execute(sql("keys_list"))]
+        connection = self._connection()
+        return [_key(row) for row in connection.execute(sql("keys_list"))] if connection else []
 
     def revoke(self, key_id: str) -> tuple[ApiKey, bool]:
         """Revoke ``key_id`` for good; the key and whether it was active until now."""
         connection = self._connection()
-        changed = connection.execute(
-            sql("keys_revoke"), {"key_id": key_id, "revoked_at": _now()}
-        ).rowcount
-        row = connection.execute(sql("keys_one"), {"key_id": key_id}).fetchone()
+        row = None
+        if connection is not None:
+            stamp = {"key_id": key_id, "revoked_at": _now()}
+            changed = connection.execute(sql("keys_revoke"), stamp).rowcount
+            row = connection.execute(sql("keys_one"), {"key_id": key_id}).fetchone()
         if row is None:
             raise KeysError(f"no key {key_id!r}: `chatwh keys list` shows the key ids")
         return _key(row), bool(changed)
 
     def authenticate(self, secret: str) -> ApiKey | None:
         """The active key whose hash matches ``secret``; None for an unknown or revoked one."""
-        lookup = {"key_sha256": _sha256(secret)}
-        row = self._connection().execute(sql("keys_lookup"), lookup).fetchone()
+        connection = self._connection()
+        if connection is None:
+            return None
+        row = connection.execute(sql("keys_lookup"), {"key_sha256": _sha256(secret)}).fetchone()
         return _key(row) if row else None
