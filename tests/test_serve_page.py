@@ -3,7 +3,8 @@
 three modules with plotly, and when the window, the channel or the grain changes it redraws
 them from the API without reloading; the numbers it shows are the API's. Every request the
 page makes goes to the server itself (no CDN), and its console stays free of errors (the
-page's Content-Security-Policy would report anything loaded from elsewhere).
+page's Content-Security-Policy would report anything loaded from elsewhere). The API docs
+render from the installed packages as well.
 """
 
 from __future__ import annotations
@@ -137,9 +138,21 @@ def test_the_page_follows_the_filters_with_the_apis_numbers(simulated: Deploymen
         page.wait_for_selector("body[data-state=error]")
         assert page.inner_text("#message") == "from 2026-02-14 is after to 2026-02-01"
         problems[:] = [text for text in problems if "422" not in text]
+
+        page.goto(f"{server.url}/docs")  # Swagger UI, from the installed package
+        page.wait_for_selector(".opblock-summary-path")
+        paths = page.locator(".opblock-summary-path").all_inner_texts()
+        assert {path.replace("\u200b", "") for path in paths} == {
+            "/healthz",
+            "/v1/assistants",
+            "/v1/assistants/{assistant_id}/dashboard",
+            "/v1/assistants/{assistant_id}/sessions",
+            "/v1/assistants/{assistant_id}/customers",
+        }
         browser.close()
 
     assert sum(url.endswith("/app") for url in requested) == loads == 1  # never reloaded
+    # every request went to the server itself, the API docs' included
     assert all(url.startswith(server.url + "/") for url in requested), requested
     assert f"{server.url}/app/plotly.min.js" in requested
     assert problems == []
