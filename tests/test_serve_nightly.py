@@ -6,6 +6,7 @@ erasure. Real processes: the server, the run and `chatwh forget`, each in a subp
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -123,3 +124,20 @@ def test_an_erasure_publishes_a_snapshot_without_the_person(history: Deployment,
         ["current.duckdb", link.resolve().name]
     )
     assert snapshot_rows() == 0
+
+
+def test_serve_publishes_a_snapshot_for_a_warehouse_built_before_serving_existed(
+    history: Deployment, tmp_path: Path
+):
+    serving_dir = settings.serving_dir(history.warehouse)
+    shutil.rmtree(serving_dir)  # as a warehouse of a version without snapshots
+    _, key = create_key(history, ACME)
+    expected = json.loads(
+        history.chatwh("sessions", "--assistant", ACME, "--from", WINDOW["from"],
+                       "--to", WINDOW["to"], "--json").stdout
+    )  # fmt: skip
+    with serving(history, tmp_path / "serve.log") as server:
+        assert server.get("/healthz").status_code == 200
+        answer = server.get(f"/v1/assistants/{ACME}/sessions", key, params=WINDOW).json()
+    assert answer == expected
+    assert (serving_dir / "current.duckdb").resolve().is_file()
