@@ -193,7 +193,9 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def report(title: str, samples: list[Sample], seconds: float) -> None:
-    print(f"\n{title}: {len(samples)} requests, {len(samples) / seconds:.0f}/s")
+    print(f"\n{title}: {len(samples)} requests, {len(samples) / seconds:.1f}/s")
+    if not samples:
+        return
     print("| view | requests | errors | p50 (ms) | p99 (ms) | max (ms) |")
     print("|---|---|---|---|---|---|")
     for view in ("dashboard", "sessions", "customers", "customers 1 year"):
