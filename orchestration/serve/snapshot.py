@@ -74,12 +74,12 @@ def publish(con: duckdb.DuckDBPyConnection, serving: Path) -> Published:
     name = f"{PREFIX}{began.strftime('%Y%m%dT%H%M%S%fZ')}.duckdb"
     scratch = serving / f".{name}.tmp"
     warehouse = con.execute("select current_database()").fetchall()[0][0]
-    con.execute(
-        sql("snapshot_copy_catalog").format(
-            snapshot=literal(str(scratch)), warehouse=identifier(warehouse)
-        )
-    )
     try:
+        con.execute(
+            sql("snapshot_copy_catalog").format(
+                snapshot=literal(str(scratch)), warehouse=identifier(warehouse)
+            )
+        )
         for kind, *names in _rows(con, sql("snapshot_unserved"), SERVING_TABLES):
             target = ".".join(identifier(name) for name in ("serving_snapshot", *names) if name)
             con.execute(f"drop {kind} {target}" + (" cascade" if kind == "schema" else ""))
@@ -89,7 +89,8 @@ def publish(con: duckdb.DuckDBPyConnection, serving: Path) -> Published:
         con.execute("detach serving_snapshot")  # checkpoints: the file is whole, no WAL
     except BaseException:
         con.execute("detach database if exists serving_snapshot")
-        scratch.unlink(missing_ok=True)
+        for leftover in serving.glob(f"{scratch.name}*"):  # the file and its WAL
+            leftover.unlink(missing_ok=True)
         raise
     _fsync(scratch)
     final = serving / name
@@ -129,7 +130,7 @@ def _delete_all_but(serving: Path, name: str) -> None:
     """Every other snapshot goes, and what a publish that died left behind."""
     for path in serving.iterdir():
         stale = path.name.startswith(PREFIX) and path.name != name
-        scratch = path.name.startswith(f".{PREFIX}") and path.name.endswith(".tmp")
+        scratch = path.name.startswith(f".{PREFIX}")  # a scratch file, or its WAL
         if (stale or scratch) and path.is_file():
             path.unlink(missing_ok=True)
 
