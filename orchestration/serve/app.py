@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -297,6 +297,13 @@ def _page(app: FastAPI) -> None:
     @app.get("/app", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(STATIC / "app.html", headers={"Content-Security-Policy": PAGE_POLICY})
+
+    @app.get("/app/modules.css", include_in_schema=False)
+    def modules_css() -> Response:
+        """The modules' look, one source with the HTML report's (``chatwh report``)."""
+        from ..report import CSS  # plotly's Python package: imported on the first call only
+
+        return Response(CSS, media_type="text/css")
 
     @app.get("/app/plotly.min.js", include_in_schema=False)
     def plotly() -> FileResponse:
