@@ -11,7 +11,7 @@ export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
 # A range's per-day materializations stored in one write per asset (orchestration/instance_storage.py).
 export DAGSTER_EVENT_BATCH_SIZE ?= 1000
 
-.PHONY: install demo test bench docs lint dev lock browser clean
+.PHONY: install demo test bench bench-serve docs lint dev lock browser clean
 
 install: $(STAMP)
 
@@ -34,6 +34,15 @@ test: install browser
 
 bench: install
 	$(BIN)/python -m benchmarks.run
+	@if [ -n "$(SERVE_LOAD)" ]; then $(MAKE) --no-print-directory bench-serve SIZE=$(SERVE_LOAD); fi
+
+# Optional (make bench SERVE_LOAD=10M, or make bench-serve SIZE=10M after make bench): 200
+# web-app users on chatwh serve for 60 s while a nightly run writes (docs/benchmarks.md).
+SIZE ?= 10M
+bench-serve: install
+	CHATWH_PSEUDONYM_KEY=benchmark-key DAGSTER_HOME=$(CURDIR)/data/bench/$(SIZE)/dagster_home \
+		$(BIN)/python -m benchmarks.serve_load --warehouse data/bench/$(SIZE)/warehouse.duckdb \
+		--nightly-landing data/bench/$(SIZE)-366d/landing --nightly-date 2026-01-01
 
 # The catalog from the built warehouse, read-only, or from no file at all (orchestration/docs.py).
 docs: install

@@ -43,11 +43,15 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _positive(text: str) -> int:
+def _whole(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _positive(text: str) -> int:
+    value = _whole(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be positive")
     return value
@@ -60,6 +64,13 @@ def _wa_id(text: str) -> str:
         return normalize_wa_id(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _port(text: str) -> int:
+    value = _whole(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return value
 
 
 def _share(text: str) -> float:
@@ -85,15 +96,22 @@ EXAMPLES = {
     "report": "chatwh report --assistant acme-support --from 2026-01-01 --to 2026-09-30 "
     "--out report.html",
     "status": "chatwh status --limit 3",
+    "serve": "chatwh serve --port 8000 --warehouse data/warehouse.duckdb",
+    "keys": "chatwh keys create --assistant acme-support --assistant globex-sales",
+    "keys create": "chatwh keys create --assistant acme-support --assistant globex-sales",
+    "keys list": "chatwh keys list --json",
+    "keys revoke": "chatwh keys revoke k3f9a1c2e7b40",
 }
 
 
-def _sub(subparsers: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+def _sub(
+    subparsers: Any, name: str, help_text: str, example: str | None = None
+) -> argparse.ArgumentParser:
     return subparsers.add_parser(
         name,
         help=help_text,
         description=help_text,
-        epilog=f"example:\n  {EXAMPLES[name]}",
+        epilog=f"example:\n  {EXAMPLES[example or name]}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
@@ -262,6 +280,42 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", required=True, metavar="FILE", help="HTML file to write")
     _warehouse_args(report)
     _status_args(commands)
+
+    serve = _sub(commands, "serve", "serve the three views over HTTP (API, docs, page)")
+    serve.add_argument(
+        "--host", default=None, help="address to bind (default 127.0.0.1: this machine only)"
+    )
+    serve.add_argument(
+        "--port", type=_port, default=None, help="port to listen on (default 8000; 0: any free)"
+    )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin allowed to call the API from a browser, e.g. "
+        "https://app.example.com (repeatable; also $CHATWH_CORS_ORIGINS)",
+    )
+    _warehouse_args(serve)
+
+    keys = _sub(commands, "keys", "API keys of chatwh serve: create, list, revoke")
+    keys_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", parser_class=_Parser)
+    keys_commands.required = True
+    create = _sub(keys_commands, "create", "a new key for one client's assistants", "keys create")
+    create.add_argument(
+        "--assistant",
+        action="append",
+        required=True,
+        metavar="ID",
+        help="an assistant the key may read (repeat for several)",
+    )
+    _warehouse_args(create)
+    listing = _sub(keys_commands, "list", "every key: id, assistants, state", "keys list")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    _warehouse_args(listing)
+    revoke = _sub(keys_commands, "revoke", "revoke a key for good", "keys revoke")
+    revoke.add_argument("key_id", metavar="KEY_ID", help="the key's id (chatwh keys list)")
+    _warehouse_args(revoke)
     return parser
 
 
@@ -561,6 +615,74 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from . import settings
+    from .serve.app import ServeConfig
+    from .serve.server import publish_if_missing, serve
+
+    warehouse = settings.warehouse_path(args.warehouse)
+    serving = settings.serving_dir(warehouse)
+    if not warehouse.exists() and not serving.exists():
+        raise FileNotFoundError(f"no warehouse at {warehouse}: run `chatwh run` first")
+    # stdout says what is served and where; stderr carries the JSON log lines only
+    publish_if_missing(warehouse, serving, lambda line: print(line, flush=True))
+    config = ServeConfig(
+        serving=serving,
+        keys=settings.keys_path(warehouse),
+        cors_origins=tuple(settings.cors_origins(args.cors_origin)),
+    )
+    print(f"serving the views of {warehouse} (snapshots {serving}, keys {config.keys})")
+    host = args.host or settings.DEFAULT_SERVE_HOST
+    port = settings.DEFAULT_SERVE_PORT if args.port is None else args.port
+    return serve(config, host, port, lambda line: print(line, flush=True))
+
+
+def _key_store(args: argparse.Namespace):
+    from . import settings
+    from .serve.keys import KeyStore
+
+    return KeyStore(settings.keys_path(settings.warehouse_path(args.warehouse)))
+
+
+def _known_assistants(args: argparse.Namespace) -> list[str] | None:
+    """The assistants of the warehouse's serving snapshot; None before the first build."""
+    from . import settings, views
+    from .serve.snapshot import NoSnapshot, SnapshotReader
+
+    reader = SnapshotReader(settings.serving_dir(settings.warehouse_path(args.warehouse)))
+    try:
+        with reader.cursor() as con:
+            return views.assistant_ids(con)
+    except NoSnapshot:
+        return None
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    store = _key_store(args)
+    if args.keys_command == "create":
+        known = _known_assistants(args)
+        for assistant in args.assistant:
+            if known is not None and assistant.strip() not in known:
+                raise UsageError(f"unknown assistant {assistant!r}: known are {', '.join(known)}")
+        key, secret = store.create(args.assistant)
+        print(f"created key {key.key_id} for {', '.join(key.assistants)}")
+        print("the key is shown once, now: store it as the client's secret")
+        print(secret)
+    elif args.keys_command == "list":
+        keys = store.all()
+        if args.json:
+            print(json.dumps([key.as_json() for key in keys]))
+        for key in [] if args.json else keys:
+            state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
+            print(f"{key.key_id}  {key.created_at}  {state:<28}  {', '.join(key.assistants)}")
+        if not keys and not args.json:
+            _say("no keys yet: chatwh keys create --assistant ID")
+    else:
+        key, was_active = store.revoke(args.key_id)
+        print(f"revoked key {key.key_id}" if was_active else f"{key.key_id} was revoked before")
+    return 0
+
+
 COMMANDS = {
     "simulate": cmd_simulate,
     "run": cmd_run,
@@ -572,6 +694,8 @@ COMMANDS = {
     "rekey": cmd_rekey,
     "report": cmd_report,
     "status": cmd_status,
+    "serve": cmd_serve,
+    "keys": cmd_keys,
 }
 
 

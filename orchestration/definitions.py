@@ -9,9 +9,10 @@ from .defs.dbt import chat_warehouse_dbt
 from .defs.ingest import raw_assistants, raw_chat_logs
 from .defs.resources import dbt_resource, warehouse_from_environment
 from .defs.schedules import late_arrivals_sensor, nightly_job, nightly_schedule
+from .defs.serving import serving_snapshot
 
 defs = dg.Definitions(
-    assets=[raw_assistants, raw_chat_logs, chat_warehouse_dbt],
+    assets=[raw_assistants, raw_chat_logs, chat_warehouse_dbt, serving_snapshot],
     asset_checks=ALL_CHECKS,
     jobs=[nightly_job],
     schedules=[nightly_schedule],

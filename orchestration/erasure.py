@@ -2,7 +2,8 @@
 
 The person's interactions are deleted from raw and the person is queued in
 raw.pending_users; dbt then rebuilds the sessions and every mart for the queued users, which
-deletes the person's rows, so no table and no derived number keeps them.
+deletes the person's rows, so no table and no derived number keeps them, and publishes a new
+serving snapshot for ``chatwh serve`` (deleting the one that still held them).
 The erasure itself is remembered as a keyed pseudonym (never the raw id), and ingest
 skips that person's interactions in every later load, including re-loads of old files.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from . import settings
 from .pseudonym import normalize_wa_id, pseudonymize
+from .serve.snapshot import publish
 from .warehouse import (
     WarehouseBusy,
     check_pseudonym_key,
@@ -144,3 +146,5 @@ def rebuild_marts(warehouse: Path) -> None:
         raise RuntimeError("dbt build after the erasure failed: run `chatwh run` to rebuild")
     with connect(warehouse) as con:  # every queued user was rebuilt
         clear_pending_users(con)
+        # the API's copy of the marts forgets the person too (the older copy is deleted)
+        publish(con, settings.serving_dir(warehouse))

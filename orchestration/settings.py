@@ -162,3 +162,35 @@ def s3_options() -> dict[str, object]:
     # a long-lived process (the sensor's) must see the files that land after its last look
     options["use_listings_cache"] = False
     return options
+
+
+# --------------------------------------------------------------------------- chatwh serve
+
+DEFAULT_SERVE_HOST = "127.0.0.1"  # loopback only, unless `chatwh serve --host` says otherwise
+DEFAULT_SERVE_PORT = 8000
+
+
+def serving_dir(warehouse: str | Path) -> Path:
+    """The folder of the warehouse's serving snapshots (``<warehouse>.serving``, beside
+    it): what ``chatwh serve`` reads, so that it never waits for a run that writes."""
+    path = Path(warehouse).resolve()
+    return path.with_name(f"{path.name}.serving")
+
+
+def keys_path(warehouse: str | Path) -> Path:
+    """The API keys of ``chatwh serve`` (hashed): ``CHATWH_KEYS``, else
+    ``<warehouse>.keys.sqlite`` beside the warehouse (as its ``.lock``). A file of its own,
+    so that key commands never need the warehouse's writer lock."""
+    configured = os.environ.get("CHATWH_KEYS")
+    if configured:
+        return Path(configured).resolve()
+    path = Path(warehouse).resolve()
+    return path.with_name(f"{path.name}.keys.sqlite")
+
+
+def cors_origins(extra: list[str] | None = None) -> list[str]:
+    """Web origins allowed to call the API from a browser: ``CHATWH_CORS_ORIGINS``
+    (comma-separated) plus ``chatwh serve --cors-origin``; none by default."""
+    configured = os.environ.get("CHATWH_CORS_ORIGINS", "")
+    origins = [origin.strip() for origin in configured.split(",") if origin.strip()]
+    return origins + [origin for origin in extra or [] if origin not in origins]

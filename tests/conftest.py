@@ -92,6 +92,13 @@ def deployment(tmp_path: Path) -> Deployment:
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     """A small simulated landing zone, loaded by one full `chatwh run` (once per worker)."""
     deployment = make_deployment(tmp_path_factory.mktemp("simulated"))
+    simulate_landing(deployment, seed=7)
+    deployment.run()
+    return deployment
+
+
+def simulate_landing(deployment: Deployment, seed: int) -> None:
+    """`chatwh simulate` of the tests' small landing zone (300 people, SIMULATION_DAYS)."""
     deployment.chatwh(
         "simulate",
         "--out",
@@ -103,7 +110,5 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
         "--users",
         "300",
         "--seed",
-        "7",
+        str(seed),
     )
-    deployment.run()
-    return deployment
