@@ -360,7 +360,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     result = forget(warehouse_path(args.warehouse), channel, identifier)
     print(
         f"erased one {channel} person ({result.pseudonym[:12]}…): "
-        f"{result.interactions} interactions, {result.sessions} sessions removed; "
+        f"{result.interactions} interactions removed, and every mart rebuilt without them; "
         "the erasure is remembered for later loads"
     )
     return 0

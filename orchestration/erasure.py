@@ -1,10 +1,10 @@
 """Erase one person on request (GDPR art. 17), for good.
 
-The person's interactions are deleted from raw and the person is queued in
-raw.pending_users; dbt then rebuilds the sessions and every mart for the queued users, which
-deletes the person's rows, so no table and no derived number keeps them.
-The erasure itself is remembered as a keyed pseudonym (never the raw id), and ingest
-skips that person's interactions in every later load, including re-loads of old files.
+The person's interactions are deleted from raw, and the erasure is recorded in raw.erasures
+as a keyed pseudonym (never the raw id) with the earliest deleted interaction. dbt's change
+set (``int_changed_users``) reads it like new rows: the build that follows rewrites every
+month from there on without the person, so no table and no derived number keeps them.
+Ingest skips that person's interactions in every later load, including re-loads of old files.
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ from pathlib import Path
 
 from . import settings
 from .pseudonym import pseudonymize
-from .warehouse import clear_pending_users, connect, ensure_raw_schema, writer_lock
+from .warehouse import connect, ensure_raw_schema, writer_lock
 
 
 @dataclass(frozen=True)
 class ErasureResult:
     pseudonym: str
     interactions: int
-    sessions: int
 
 
 def _user_id(channel: str, identifier: str, key: bytes) -> str:
@@ -49,14 +48,15 @@ def forget(
         with connect(warehouse) as con:
             ensure_raw_schema(con)
             con.execute("begin transaction")
+            interactions, erased_from = con.execute(
+                f"select count(*), min(occurred_at) from {table} where {column} = ?", [user_id]
+            ).fetchall()[0]
             con.execute(
-                "insert into raw.erasures select ?, ?, now()::timestamp "
-                "where not exists (select 1 from raw.erasures where channel = ? and user_id = ?)",
-                [channel, pseudonym, channel, pseudonym],
+                "insert into raw.erasures select ?, ?, now()::timestamp, ? "
+                "where ? is not null or not exists "
+                "(select 1 from raw.erasures where channel = ? and user_id = ?)",
+                [channel, pseudonym, erased_from, erased_from, channel, pseudonym],
             )
-            interactions = con.execute(
-                f"select count(*) from {table} where {column} = ?", [user_id]
-            ).fetchall()[0][0]
             con.execute(f"delete from {table} where {column} = ?", [user_id])
             if channel == "web":
                 con.execute(
@@ -64,48 +64,30 @@ def forget(
                     "and record ->> 'anonymousId' = ?",
                     [identifier],
                 )
-            sessions = 0
-            has_sessions = con.execute(
-                "select count(*) from information_schema.tables "
-                "where table_schema = 'intermediate' and table_name = 'int_sessions'"
+            built = con.execute(
+                "select count(*) from information_schema.tables where table_name = 'build_log'"
             ).fetchall()[0][0]
-            if has_sessions:
-                sessions = con.execute(
-                    "select count(*) from intermediate.int_sessions "
-                    "where channel = ? and user_id = ?",
-                    [channel, user_id],
-                ).fetchall()[0][0]
-                # Queue the person for the incremental models: dbt deletes their sessions,
-                # user-days, months and customer row, and rebuilds nothing for them.
-                con.execute(
-                    "insert into raw.pending_users (assistant_id, channel, user_id) "
-                    "select distinct assistant_id, ?, user_id "
-                    "from intermediate.int_sessions where channel = ? and user_id = ?",
-                    [channel, channel, user_id],
-                )
             con.execute("commit")
-        if has_sessions:
+        if built and erased_from is not None:
             rebuild_marts(warehouse)
-    return ErasureResult(pseudonym=pseudonym, interactions=interactions, sessions=sessions)
+    return ErasureResult(pseudonym=pseudonym, interactions=interactions)
 
 
-# The dbt command that rebuilds the users in raw.pending_users and everything downstream of
-# their sessions, testing what it rebuilt (the nightly's scope).
-REBUILD_PENDING_USERS = (
+# The dbt command that rebuilds everything downstream of the change set (which now holds
+# the erasure), testing what it rebuilt, as the nightly does.
+REBUILD_FROM_CHANGES = (
     "build",
     "--select",
-    "int_sessions+",
+    "int_changed_users+",
     "--exclude-resource-type",
     "unit_test",
-    "--vars",
-    "{test_scope: pending}",
 )
 
 
 def rebuild_marts(warehouse: Path) -> None:
-    """Rebuild the sessions and every model downstream for the users in raw.pending_users."""
+    """Rebuild the sessions and every model downstream of the change set."""
     completed = subprocess.run(
-        [str(settings.DBT_EXECUTABLE), *REBUILD_PENDING_USERS, "--quiet"],
+        [str(settings.DBT_EXECUTABLE), *REBUILD_FROM_CHANGES, "--quiet"],
         cwd=settings.DBT_PROJECT_DIR,
         env={
             **os.environ,
@@ -117,5 +99,3 @@ def rebuild_marts(warehouse: Path) -> None:
     )
     if completed.returncode != 0:
         raise RuntimeError("dbt build after the erasure failed: run `chatwh run` to rebuild")
-    with connect(warehouse) as con:  # every queued user was rebuilt
-        clear_pending_users(con)

@@ -87,3 +87,22 @@ def compare_tables(
             )
             compared[table] = (only_left[:5], only_right[:5], counts)
     return compared
+
+
+def unbuilt_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """Raw interactions loaded after the newest complete build (all of them before the
+    first): what the next build's change set (int_changed_users) starts from."""
+    logged = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'build_log'"
+    ).fetchall()[0][0]
+    built = "(select max(built_at) from intermediate.build_log)" if logged else "null"
+    return con.execute(
+        f"""
+        select count(*) from (
+            select loaded_at from raw.web_events
+            union all
+            select loaded_at from raw.whatsapp_messages
+        )
+        where loaded_at > coalesce({built}, timestamp '1900-01-01')
+        """
+    ).fetchall()[0][0]
