@@ -81,29 +81,36 @@ loaded as (
 
 ),
 
-erased as (
+deletions as (
+
+    -- rows deleted from raw: a person's (erasures) and a day's (reloads)
+    select
+        channel,
+        erased_from as deleted_from,
+        erased_at as deleted_at
+    from erasures
+    where erased_from is not null
+
+    union all
 
     select
-        cast(null as {{ dbt.type_string() }}) as assistant_id,
-        erasures.channel,
-        cast(null as {{ dbt.type_string() }}) as user_id,
-        erasures.erased_from as changed_from
-    from erasures
-    cross join last_build
-    where erasures.erased_at > last_build.built_at and erasures.erased_from is not null
+        channel,
+        replaced_from as deleted_from,
+        reloaded_at as deleted_at
+    from reloads
 
 ),
 
-reloaded as (
+deleted as (
 
     select
         cast(null as {{ dbt.type_string() }}) as assistant_id,
-        reloads.channel,
+        deletions.channel,
         cast(null as {{ dbt.type_string() }}) as user_id,
-        reloads.replaced_from as changed_from
-    from reloads
+        deletions.deleted_from as changed_from
+    from deletions
     cross join last_build
-    where reloads.reloaded_at > last_build.built_at
+    where deletions.deleted_at > last_build.built_at
 
 ),
 
@@ -130,9 +137,7 @@ final as (
 
     select * from loaded
     union all
-    select * from erased
-    union all
-    select * from reloaded
+    select * from deleted
     union all
     select * from moved
 
