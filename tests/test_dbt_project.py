@@ -24,7 +24,7 @@ from orchestration.erasure import REBUILD_FROM_CHANGES
 from orchestration.warehouse import message_key_sql
 
 from .conftest import Deployment
-from .support import mart_rows
+from .support import INCREMENTAL_MARTS, mart_rows
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
@@ -373,15 +373,6 @@ def late_interaction(con: duckdb.DuckDBPyConnection, user: tuple, at: Any, numbe
         "where assistant_id = ? and anonymous_id = ? limit 1",
         [at, number, assistant, user_id],
     )
-
-
-INCREMENTAL_MARTS = (
-    "fct_sessions",
-    "customers",
-    "fct_user_days",
-    "fct_user_months",
-    "session_chains_daily",
-)
 
 
 def full_build_equals(warehouse: Path, target: Path, nightly: dict[str, list[tuple]]) -> None:
