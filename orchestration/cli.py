@@ -522,8 +522,8 @@ def _erasure_summary(channel: str, result: ErasureResult) -> str:
     later = "later loads skip this person"
     if result.interactions:
         return (
-            f"erased one {person}: {result.interactions} interactions, {result.sessions} "
-            f"sessions removed; the erasure is remembered: {later}"
+            f"erased one {person}: {result.interactions} interactions removed, and every mart "
+            f"rebuilt without them; the erasure is remembered: {later}"
         )
     if result.already_erased:
         return f"{person} was already erased: nothing left to remove; {later}"

@@ -1,11 +1,12 @@
 """Erase one person on request (GDPR art. 17), for good.
 
-The person's interactions are deleted from raw and the person is queued in
-raw.pending_users; dbt then rebuilds the sessions and every mart for the queued users, which
-deletes the person's rows, so no table and no derived number keeps them, and publishes a new
-serving snapshot for ``chatwh serve`` (deleting the one that still held them).
-The erasure itself is remembered as a keyed pseudonym (never the raw id), and ingest
-skips that person's interactions in every later load, including re-loads of old files.
+The person's interactions are deleted from raw, and the erasure is recorded in raw.erasures
+as a keyed pseudonym (never the raw id) with the earliest deleted interaction. dbt's change
+set (``int_changed_users``) reads it like new rows: the build that follows rewrites every
+month from there on without the person, so no table and no derived number keeps them.
+A new serving snapshot for ``chatwh serve`` is published (the one that still held
+them is deleted). Ingest skips that person's interactions in every later load, including
+re-loads of old files.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from .serve.snapshot import publish
 from .warehouse import (
     WarehouseBusy,
     check_pseudonym_key,
-    clear_pending_users,
     connect,
     ensure_raw_schema,
     require_duckdb_file,
@@ -35,7 +35,6 @@ from .warehouse import (
 class ErasureResult:
     pseudonym: str
     interactions: int
-    sessions: int
     already_erased: bool = False  # the erasure was recorded by an earlier `forget`
 
 
@@ -76,14 +75,15 @@ def forget(
                 "select count(*) > 0 from raw.erasures where channel = ? and user_id = ?",
                 [channel, pseudonym],
             ).fetchall()[0][0]
+            interactions, erased_from = con.execute(
+                f"select count(*), min(occurred_at) from {table} where {column} = ?", [user_id]
+            ).fetchall()[0]
             con.execute(
-                "insert into raw.erasures select ?, ?, now()::timestamp "
-                "where not exists (select 1 from raw.erasures where channel = ? and user_id = ?)",
-                [channel, pseudonym, channel, pseudonym],
+                "insert into raw.erasures select ?, ?, now()::timestamp, ? "
+                "where ? is not null or not exists "
+                "(select 1 from raw.erasures where channel = ? and user_id = ?)",
+                [channel, pseudonym, erased_from, erased_from, channel, pseudonym],
             )
-            interactions = con.execute(
-                f"select count(*) from {table} where {column} = ?", [user_id]
-            ).fetchall()[0][0]
             con.execute(f"delete from {table} where {column} = ?", [user_id])
             if channel == "web":
                 con.execute(
@@ -91,48 +91,30 @@ def forget(
                     "and record ->> 'anonymousId' = ?",
                     [identifier],
                 )
-            sessions = 0
-            has_sessions = con.execute(
-                "select count(*) from information_schema.tables "
-                "where table_schema = 'intermediate' and table_name = 'int_sessions'"
+            built = con.execute(
+                "select count(*) from information_schema.tables where table_name = 'build_log'"
             ).fetchall()[0][0]
-            if has_sessions:
-                sessions = con.execute(
-                    "select count(*) from intermediate.int_sessions "
-                    "where channel = ? and user_id = ?",
-                    [channel, user_id],
-                ).fetchall()[0][0]
-                # Queue the person for the incremental models: dbt deletes their sessions,
-                # user-days, months and customer row, and rebuilds nothing for them.
-                con.execute(
-                    "insert into raw.pending_users (assistant_id, channel, user_id) "
-                    "select distinct assistant_id, ?, user_id "
-                    "from intermediate.int_sessions where channel = ? and user_id = ?",
-                    [channel, channel, user_id],
-                )
             con.execute("commit")
-        if has_sessions and (interactions or sessions):  # nobody matched: nothing to rebuild
+        if built and erased_from is not None:  # nobody matched: nothing to rebuild
             rebuild_marts(warehouse)
-    return ErasureResult(pseudonym, interactions, sessions, already_erased)
+    return ErasureResult(pseudonym, interactions, already_erased)
 
 
-# The dbt command that rebuilds the users in raw.pending_users and everything downstream of
-# their sessions, testing what it rebuilt (the nightly's scope).
-REBUILD_PENDING_USERS = (
+# The dbt command that rebuilds everything downstream of the change set (which now holds
+# the erasure), testing what it rebuilt, as the nightly does.
+REBUILD_FROM_CHANGES = (
     "build",
     "--select",
-    "int_sessions+",
+    "int_changed_users+",
     "--exclude-resource-type",
     "unit_test",
-    "--vars",
-    "{test_scope: pending}",
 )
 
 
 def rebuild_marts(warehouse: Path) -> None:
-    """Rebuild the sessions and every model downstream for the users in raw.pending_users."""
+    """Rebuild the sessions and every model downstream of the change set."""
     completed = subprocess.run(
-        [str(settings.DBT_EXECUTABLE), *REBUILD_PENDING_USERS, "--quiet"],
+        [str(settings.DBT_EXECUTABLE), *REBUILD_FROM_CHANGES, "--quiet"],
         cwd=settings.DBT_PROJECT_DIR,
         env={
             **os.environ,
@@ -144,7 +126,6 @@ def rebuild_marts(warehouse: Path) -> None:
     )
     if completed.returncode != 0:
         raise RuntimeError("dbt build after the erasure failed: run `chatwh run` to rebuild")
-    with connect(warehouse) as con:  # every queued user was rebuilt
-        clear_pending_users(con)
+    with connect(warehouse) as con:
         # the API's copy of the marts forgets the person too (the older copy is deleted)
         publish(con, settings.serving_dir(warehouse))

@@ -13,8 +13,9 @@ outcome of every record is one of
 - ``quarantined``: bad input, kept in ``raw.quarantine`` with a reason.
 
 Per file, loaded + skipped + duplicates + quarantined = records, kept in ``raw.load_audit``.
-Loading days that were loaded before replaces them (idempotent). The users whose raw rows
-changed are queued in ``raw.pending_users`` for the incremental dbt models.
+Loading days that were loaded before replaces them (idempotent); each such reload is logged
+in ``raw.reloads`` with the earliest interaction it deleted, which dbt's change set reads
+with the rows' ``loaded_at`` (``models/intermediate/int_changed_users.sql``).
 """
 
 from __future__ import annotations
@@ -135,25 +136,6 @@ def assistants_source(landing: str) -> str:
     return candidate if landing_fs.exists(candidate) else str(SEED_ASSISTANTS)
 
 
-# An assistant whose time zone changed (or that left the list): the local dates of all of
-# its users' sessions change, so every one of them is queued for the incremental models,
-# from their first interaction (no changed_from).
-QUEUE_MOVED_ASSISTANTS = """
-insert into raw.pending_users (assistant_id, channel, user_id)
-with moved as (
-    select known.assistant_id
-    from raw.assistants as known
-    left join incoming_assistants as incoming using (assistant_id)
-    where incoming.timezone is distinct from known.timezone
-)
-select distinct assistant_id, 'web', anonymous_id from raw.web_events
-where assistant_id in (select assistant_id from moved)
-union all
-select distinct assistant_id, 'whatsapp', user_id from raw.whatsapp_messages
-where assistant_id in (select assistant_id from moved)
-"""
-
-
 def load_assistants(con: duckdb.DuckDBPyConnection, landing: str) -> str:
     """Replace ``raw.assistants`` with the current list of assistants."""
     source = assistants_source(landing)
@@ -168,7 +150,6 @@ def load_assistants(con: duckdb.DuckDBPyConnection, landing: str) -> str:
     con.execute("create or replace temp table incoming_assistants as from raw.assistants limit 0")
     if rows:
         con.executemany("insert into incoming_assistants values (?, ?, ?, ?)", rows)
-    con.execute(QUEUE_MOVED_ASSISTANTS)
     con.execute("delete from raw.assistants")
     con.execute("insert into raw.assistants from incoming_assistants")
     return source
@@ -860,18 +841,17 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection, channel: str) -> None:
 def _write(con: duckdb.DuckDBPyConnection, channel: str, days: list[date]) -> None:
     """Replace the days' rows of the channel in raw, quarantine and audit (one transaction)."""
     table = RAW_TABLE[channel]
-    user_column = "anonymous_id" if channel == "web" else "user_id"
     con.execute(
         "create or replace temp table batch_days as select unnest(?::date[]) as day", [days]
     )
-    # Users whose rows are about to be replaced, and users of the new rows: both must be
-    # sessionized again downstream, from the earliest interaction that changed.
+    # A reload deletes the days' rows: one that the new load does not bring back is a change
+    # for dbt too, from the earliest deleted interaction on (the new rows carry loaded_at).
     con.execute(
         f"""
-        insert into raw.pending_users (assistant_id, channel, user_id, changed_from)
-        select assistant_id, '{channel}', {user_column}, min(occurred_at) from {table}
+        insert into raw.reloads
+        select '{channel}', arrival_date, min(occurred_at), now()::timestamp from {table}
         where arrival_date in (select day from batch_days)
-        group by assistant_id, {user_column}
+        group by arrival_date
         """
     )
     for target in (table, "raw.quarantine", "raw.load_audit"):
@@ -899,14 +879,6 @@ def _write(con: duckdb.DuckDBPyConnection, channel: str, days: list[date]) -> No
             from records where outcome = 'interaction'
             """
         )
-    con.execute(
-        f"""
-        insert into raw.pending_users (assistant_id, channel, user_id, changed_from)
-        select assistant_id, '{channel}', user_id, min(occurred_at) from records
-        where outcome = 'interaction'
-        group by assistant_id, user_id
-        """
-    )
     con.execute(
         f"""
         insert into raw.quarantine

@@ -91,7 +91,8 @@ def _carry_erasures(
     )
     con.execute(mapping, {**hmac_pads(old_key).params("old_"), **hmac_pads(new_key).params()})
     con.execute(
-        "insert into raw.erasures select distinct channel, new_user_id, erased_at "
+        "insert into raw.erasures (channel, user_id, erased_at) "
+        "select distinct channel, new_user_id, erased_at "
         "from carried_erasures where new_user_id is not null"
     )
     return con.execute(

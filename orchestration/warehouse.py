@@ -171,19 +171,18 @@ create table if not exists raw.load_audit (
     loaded_at timestamp not null
 );
 
-create table if not exists raw.pending_users (
-    assistant_id varchar not null,
+create table if not exists raw.reloads (
     channel varchar not null,
-    user_id varchar not null,
-    changed_from timestamp  -- earliest interaction added or removed; null: the whole history
+    arrival_date date not null,
+    replaced_from timestamp not null,  -- earliest interaction among the rows the load deleted
+    reloaded_at timestamp not null
 );
--- a warehouse made before changed_from existed
-alter table raw.pending_users add column if not exists changed_from timestamp;
 
 create table if not exists raw.erasures (
     channel varchar not null,
     user_id varchar not null,
-    erased_at timestamp not null
+    erased_at timestamp not null,
+    erased_from timestamp  -- earliest interaction deleted from raw; null: none matched
 );
 
 -- the fingerprint of the pseudonym key (never the key), written by the first load
@@ -191,6 +190,8 @@ create table if not exists raw.pseudonym_key (
     fingerprint varchar not null,
     recorded_at timestamp not null
 );
+-- a warehouse made before erased_from existed
+alter table raw.erasures add column if not exists erased_from timestamp;
 """
 
 
@@ -213,17 +214,6 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("alter table raw.web_events add column message_key ubigint")
         con.execute(f"update raw.web_events set message_key = {message_key_sql('message_id')}")
         con.execute("alter table raw.web_events alter column message_key set not null")
-
-
-def clear_pending_users(con: duckdb.DuckDBPyConnection) -> None:
-    """After a successful ``dbt build``: no user is pending, and no restart is left over."""
-    con.execute("delete from raw.pending_users")
-    restarts = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'intermediate' and table_name = 'session_restarts'"
-    ).fetchall()[0][0]
-    if restarts:  # written by int_sessions (dbt_project/macros/session_restarts.sql)
-        con.execute("delete from intermediate.session_restarts")
 
 
 # --------------------------------------------------------------------------- what a file is

@@ -57,6 +57,16 @@ def build_once(
     return folder
 
 
+# The marts a nightly rewrites in part: after any nightlies they equal a full build's.
+INCREMENTAL_MARTS = (
+    "fct_sessions",
+    "customers",
+    "fct_user_days",
+    "fct_user_months",
+    "session_chains_daily",
+)
+
+
 def mart_rows(con: duckdb.DuckDBPyConnection, marts: tuple[str, ...]) -> dict[str, list[tuple]]:
     """Every row of each mart, all columns but when it was built, in one order."""
     return {
@@ -87,3 +97,22 @@ def compare_tables(
             )
             compared[table] = (only_left[:5], only_right[:5], counts)
     return compared
+
+
+def unbuilt_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """Raw interactions loaded after the newest complete build (all of them before the
+    first): what the next build's change set (int_changed_users) starts from."""
+    logged = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'build_log'"
+    ).fetchall()[0][0]
+    built = "(select max(built_at) from intermediate.build_log)" if logged else "null"
+    return con.execute(
+        f"""
+        select count(*) from (
+            select loaded_at from raw.web_events
+            union all
+            select loaded_at from raw.whatsapp_messages
+        )
+        where loaded_at > coalesce({built}, timestamp '1900-01-01')
+        """
+    ).fetchall()[0][0]

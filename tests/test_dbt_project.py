@@ -20,11 +20,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from orchestration.erasure import REBUILD_PENDING_USERS
+from orchestration.erasure import REBUILD_FROM_CHANGES
 from orchestration.warehouse import message_key_sql
 
 from .conftest import Deployment
-from .support import mart_rows
+from .support import INCREMENTAL_MARTS, mart_rows
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
@@ -36,7 +36,10 @@ EXPECTED_MODELS = {
     "stg_whatsapp__messages": "staging",
     "stg_platform__assistants": "staging",
     "int_interactions_unioned": "intermediate",
+    "int_changed_users": "intermediate",
+    "int_restart_point": "intermediate",
     "int_sessions": "intermediate",
+    "build_log": "intermediate",
     "dim_assistants": "marts",
     "fct_sessions": "marts",
     "fct_user_days": "marts",
@@ -49,7 +52,7 @@ DOCUMENTED_MACROS = (
     "local_date",
     "round_percentage",
     "month_starts",
-    "pending_users_relation",
+    "rewrite_from_month_sql",
     "create_view_macros",
     "generate_schema_name",
 )
@@ -306,8 +309,9 @@ def test_table_models_enforce_their_contracts(manifest: dict[str, Any]) -> None:
         if node["config"]["materialized"] not in ("table", "incremental"):
             continue
         assert node["config"]["contract"]["enforced"], name
-        key_constraints = node["columns"]["assistant_id"]["constraints"]
-        assert "not_null" in [constraint["type"] for constraint in key_constraints], name
+        if "assistant_id" in node["columns"]:  # not int_restart_point (one row, a month)
+            key_constraints = node["columns"]["assistant_id"]["constraints"]
+            assert "not_null" in [constraint["type"] for constraint in key_constraints], name
         for column, spec in node["columns"].items():
             assert spec["data_type"], f"{name}.{column} has no data_type"
 
@@ -321,258 +325,162 @@ def failed_tests(completed: subprocess.CompletedProcess[str]) -> set[str]:
     }
 
 
-@pytest.mark.xdist_group("simulated")
-def test_pending_test_scope_reads_only_what_the_run_changed(
-    built: dict[str, Any], tmp_path: Path
-) -> None:
-    """`test_scope: pending` (the nightly run) tests the raw rows loaded and the per-user
-    rows built after the previous build, and only them; a nightly build rebuilds the pending
-    users alone and stamps their rows."""
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(built["warehouse"], warehouse)
-    with duckdb.connect(str(warehouse)) as con:
-        user = con.execute(
-            "select assistant_id, channel, user_id from intermediate.int_sessions "
-            "where channel = 'web' limit 1"
-        ).fetchall()[0]
-        last_build = con.execute("select max(built_at) from intermediate.int_sessions").fetchall()[
-            0
-        ][0]
-        # broken rows from before the last build: one of the user's sessions twice
-        # (session_id must be unique) and one of its web events twice (so is message_id)
-        con.execute(
-            "insert into intermediate.int_sessions select * from intermediate.int_sessions "
-            "where assistant_id = ? and channel = ? and user_id = ? limit 1",
-            list(user),
-        )
-        con.execute(
-            "insert into raw.web_events select * from raw.web_events "
-            "where assistant_id = ? and anonymous_id = ? limit 1",
-            [user[0], user[2]],
-        )
-        con.execute("delete from raw.pending_users")
+def test_the_change_set_models_lead_from_raw_to_the_marts(manifest: dict[str, Any]) -> None:
+    """The nightly's mechanism is the DAG: raw (with erasures and reloads) -> the change set
+    -> the restart point -> the rebuilt sessions -> every mart -> the build log; no model
+    has a hook, and every incremental model uses a strategy dbt ships for DuckDB and Spark."""
+    models = nodes(manifest, "model")
 
-    def test(selection: str, *extra: str) -> set[str]:
-        completed = run_dbt(
-            "test",
-            "--select",
-            selection,
-            *extra,
-            target=tmp_path / "target",
-            warehouse=warehouse,
-            check=False,
-        )
-        assert completed.returncode == (1 if failed_tests(completed) else 0), completed.stdout
-        return failed_tests(completed)
+    def parents(name: str) -> set[str]:
+        return {parent.split(".")[-1] for parent in models[name]["depends_on"]["nodes"]}
 
-    pending = ("--vars", "{test_scope: pending}")
-    assert test("int_sessions stg_web__events", *pending) == set()  # nothing changed since
-    assert {"unique_int_sessions_session_id", "unique_stg_web__events_interaction_id"} <= test(
-        "int_sessions stg_web__events"
-    )
-    with duckdb.connect(str(warehouse)) as con:  # the same breakage, after the last build
-        con.execute(
-            "update intermediate.int_sessions set built_at = timestamp '2999-01-01' "
-            "where assistant_id = ? and channel = ? and user_id = ?",
-            list(user),
-        )
-        con.execute(
-            "update raw.web_events set loaded_at = now()::timestamp "
-            "where assistant_id = ? and anonymous_id = ?",
-            [user[0], user[2]],
-        )
-    assert {"unique_int_sessions_session_id", "unique_stg_web__events_interaction_id"} <= test(
-        "int_sessions stg_web__events", *pending
+    def upstream(name: str) -> set[str]:
+        found: set[str] = set()
+        todo = [name]
+        while todo:
+            for parent in parents(todo.pop()):
+                if parent not in found:
+                    found.add(parent)
+                    if parent in models:
+                        todo.append(parent)
+        return found
+
+    assert {"erasures", "reloads", "int_interactions_unioned"} <= parents("int_changed_users")
+    assert "int_changed_users" in parents("int_restart_point")
+    assert "int_restart_point" in parents("int_sessions")
+    for mart in ("fct_sessions", "fct_user_days", "fct_user_months", "session_chains_daily"):
+        assert {"int_changed_users", "int_restart_point", "int_sessions"} <= upstream(mart), mart
+        assert "int_restart_point" in parents(mart), mart
+    assert {"customers", "dashboard_monthly_users", "session_chains_daily"} <= upstream("build_log")
+    for name, node in models.items():
+        assert not node["config"]["pre-hook"] and not node["config"]["post-hook"], name
+        if node["config"]["materialized"] == "incremental":
+            assert node["config"]["incremental_strategy"] in ("delete+insert", "append"), name
+    overrides = {
+        macro["name"] for macro in manifest["macros"].values() if macro["package_name"] == PACKAGE
+    }
+    assert not overrides & {"get_where_subquery", "default__test_relationships"}
+
+
+def late_interaction(con: duckdb.DuckDBPyConnection, user: tuple, at: Any, number: int) -> None:
+    """A web interaction of the user at `at`, loaded now (after the last build)."""
+    assistant, user_id = user
+    key = message_key_sql(f"'late-{number}'")
+    con.execute(
+        f"insert into raw.web_events select 'late-{number}', assistant_id, anonymous_id, "
+        "event_name, ?, arrival_date, source_file, line_number + 100000 + ?, "
+        f"now()::timestamp, {key} from raw.web_events "
+        "where assistant_id = ? and anonymous_id = ? limit 1",
+        [at, number, assistant, user_id],
     )
 
-    # a nightly build of the pending user alone: its rows rebuilt (the duplicate session
-    # gone) and stamped, every other user's rows as they were
+
+def full_build_equals(warehouse: Path, target: Path, nightly: dict[str, list[tuple]]) -> None:
+    run_dbt(
+        "build", "--full-refresh", "--exclude-resource-type", "unit_test",
+        target=target, warehouse=warehouse,
+    )  # fmt: skip
     with duckdb.connect(str(warehouse)) as con:
-        con.execute(
-            "update intermediate.int_sessions set built_at = ? "
-            "where assistant_id = ? and channel = ? and user_id = ?",
-            [last_build, *user],
-        )
-        con.execute(
-            "delete from raw.web_events where rowid in (select max(rowid) from raw.web_events "
-            "where assistant_id = ? and anonymous_id = ?)",
-            [user[0], user[2]],
-        )
-        con.execute(
-            "insert into raw.pending_users (assistant_id, channel, user_id) values (?, ?, ?)",
-            list(user),
-        )
-        rows_before, user_rows_before = con.execute(
-            "select count(*), count(*) filter "
-            "(where (assistant_id, channel, user_id) = (?, ?, ?)) from marts.fct_sessions",
-            list(user),
-        ).fetchall()[0]
-    run_dbt(*REBUILD_PENDING_USERS, target=tmp_path / "target", warehouse=warehouse)
-    with duckdb.connect(str(warehouse)) as con:
-        for table in ("intermediate.int_sessions", "marts.fct_sessions", "marts.customers"):
-            rebuilt = con.execute(
-                f"select (assistant_id, channel, user_id) = (?, ?, ?), count(*) from {table} "
-                "where built_at > ? group by all",
-                [*user, last_build],
-            ).fetchall()
-            assert rebuilt == [(True, rebuilt[0][1])] and rebuilt[0][1] >= 1, (table, rebuilt)
-        assert con.execute(
-            "select count(*) - count(distinct session_id) from intermediate.int_sessions"
-        ).fetchall() == [(0,)]
-        old_rows = con.execute(
-            "select count(*) from marts.fct_sessions where built_at = ?", [last_build]
-        ).fetchall()[0][0]
-        assert old_rows == rows_before - user_rows_before
+        assert mart_rows(con, INCREMENTAL_MARTS) == nightly
 
 
 @pytest.mark.xdist_group("simulated")
-def test_nightly_session_relationship_is_checked_from_the_restart(
+def test_a_nightly_rewrites_the_months_from_the_restart_and_equals_a_full_build(
     built: dict[str, Any], tmp_path: Path
 ) -> None:
-    """Under `test_scope: pending`, fct_sessions' sessions must exist in int_sessions from
-    the build's earliest restart on (the rows before it are taken back unchanged): a lost
-    session after the restart fails the test, one before it is not read again."""
+    """A new interaction extends a user's last session: the nightly rewrites the session
+    months from the month of that session's UTC day minus one on, for every user, leaves the
+    older months as they were, and its marts equal those of a build from scratch."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(built["warehouse"], warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        *user, first, last = con.execute(
-            "select assistant_id, channel, user_id, min(started_at), max(started_at) "
-            "from marts.fct_sessions group by all having count(*) >= 3 limit 1"
-        ).fetchall()[0]
-        con.execute(  # the table every build of int_sessions ensures
-            "insert into intermediate.session_restarts values (?, ?, ?, ?)",
-            [*user, last],
-        )
-
-    def lose(started_at) -> set[str]:
-        """Give the user's session starting then an id int_sessions does not hold, as if
-        this build wrote it; the failing tests of fct_sessions."""
-        with duckdb.connect(str(warehouse)) as con:
-            con.execute(
-                "update marts.fct_sessions set session_id = 'lost-' || session_id, "
-                "built_at = timestamp '2999-01-01' "
-                "where assistant_id = ? and channel = ? and user_id = ? and started_at = ?",
-                [*user, started_at],
-            )
-        completed = run_dbt(
-            "test", "--select", "fct_sessions", "--vars", "{test_scope: pending}",
-            target=tmp_path / "target", warehouse=warehouse, check=False,
-        )  # fmt: skip
-        return {
-            name
-            for name in failed_tests(completed)
-            if name.startswith("relationships_fct_sessions_session_id")
-        }
-
-    assert lose(first) == set()  # before the restart: a row taken back, not read again
-    assert len(lose(last)) == 1  # from the restart on: checked
-
-
-PER_USER_MARTS = ("fct_sessions", "customers", "fct_user_days", "fct_user_months")
-
-
-@pytest.mark.xdist_group("simulated")
-def test_a_nightly_rewrites_a_users_last_sessions_only_and_equals_a_full_build(
-    built: dict[str, Any], tmp_path: Path
-) -> None:
-    """A new interaction extends a long-standing user's last session: the nightly build
-    rewrites the user's sessions of the last month or so and the two before them (their
-    next session dates move), numbers them on from the older ones, which it leaves alone,
-    and its marts equal those of a build from scratch."""
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(built["warehouse"], warehouse)
-    with duckdb.connect(str(warehouse)) as con:
-        # the web user with the most sessions; the new interaction, 10 minutes after its
-        # last one, makes the start of its last session the user's restart
-        assistant, user, sessions, last_start, last_end = con.execute(
-            "select assistant_id, user_id, count(*), max(started_at), max(ended_at) "
+        assistant, user, last_start, last_end = con.execute(
+            "select assistant_id, user_id, max(started_at), max(ended_at) "
             "from marts.fct_sessions where channel = 'web' group by all "
             "order by count(*) desc, user_id limit 1"
         ).fetchall()[0]
-        late = last_end + timedelta(minutes=10)
-        late_key = message_key_sql("'late-1'")
-        con.execute(
-            "insert into raw.web_events select 'late-1', assistant_id, anonymous_id, "
-            "event_name, ?, arrival_date, source_file, line_number + 100000, loaded_at, "
-            f"{late_key} from raw.web_events "
-            "where assistant_id = ? and anonymous_id = ? limit 1",
-            [late, assistant, user],
-        )
-        con.execute(
-            "insert into raw.pending_users values (?, 'web', ?, ?)", [assistant, user, late]
-        )
-        last_build = con.execute("select max(built_at) from marts.fct_sessions").fetchall()[0][0]
-        # the rule: the sessions from the month of the UTC day before the restart on, and
-        # those whose next-but-one session is one of them
-        expected = con.execute(
-            "select count(*) from marts.fct_sessions "
-            "where assistant_id = ? and channel = 'web' and user_id = ? "
-            "and (second_next_session_date is null or second_next_session_date >= "
-            "date_trunc('month', cast(? as date) - 1))",
-            [assistant, user, last_start],
+        late_interaction(con, (assistant, user), last_end + timedelta(minutes=10), 1)
+        last_build = con.execute("select max(built_at) from intermediate.build_log").fetchall()[0][
+            0
+        ]
+        month = con.execute(
+            "select cast(date_trunc('month', cast(? as date) - 1) as date)", [last_start]
         ).fetchall()[0][0]
+        sessions = con.execute("select count(*) from marts.fct_sessions").fetchall()[0][0]
 
-    run_dbt(*REBUILD_PENDING_USERS, target=tmp_path / "target", warehouse=warehouse)
+    run_dbt(*REBUILD_FROM_CHANGES, target=tmp_path / "target", warehouse=warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        rebuilt = con.execute(
-            "select count(*), min(user_session_number), max(user_session_number) "
-            "from marts.fct_sessions where built_at > ?",
-            [last_build],
-        ).fetchall()[0]
-        nightly = mart_rows(con, PER_USER_MARTS)
-    assert rebuilt == (expected, sessions - expected + 1, sessions)
-    assert 2 <= expected < sessions  # the user's older sessions were left alone
-
-    run_dbt(
-        "build", "--full-refresh", "--exclude-resource-type", "unit_test",
-        target=tmp_path / "target", warehouse=warehouse,
-    )  # fmt: skip
-    with duckdb.connect(str(warehouse)) as con:
-        assert mart_rows(con, PER_USER_MARTS) == nightly
+        assert con.execute(
+            "select rewrite_from_month from intermediate.int_restart_point"
+        ).fetchall() == [(month,)]
+        for table, column in (
+            ("intermediate.int_sessions", "session_month"),
+            ("marts.fct_sessions", "session_month"),
+            ("marts.fct_user_days", "activity_date"),
+            ("marts.session_chains_daily", "last_date"),
+        ):
+            stamps = con.execute(
+                f"select {column} >= ?, built_at > ?, count(*) from {table} group by all "
+                "order by all",
+                [month, last_build],
+            ).fetchall()
+            assert [(rewritten, new) for rewritten, new, _ in stamps] == [
+                (False, False),
+                (True, True),
+            ], (table, stamps)
+        assert con.execute("select count(*) from marts.fct_sessions").fetchall() == [(sessions,)]
+        nightly = mart_rows(con, INCREMENTAL_MARTS)
+    full_build_equals(warehouse, tmp_path / "target", nightly)
 
 
 @pytest.mark.xdist_group("simulated")
-def test_session_chains_are_kept_by_difference_while_the_books_balance(
-    built: dict[str, Any], tmp_path: Path
-) -> None:
-    """A nightly build adds and subtracts the changed sessions' chains to the previous
-    counts (a stray pair count, which the single-session books do not see, stays), and counts
-    every session again once the books do not balance (the stray count goes)."""
+def test_an_erasure_that_empties_a_month_clears_it(built: dict[str, Any], tmp_path: Path) -> None:
+    """A month whose only session is an erased person's is left with no row in any mart:
+    the delete of a month does not need a new row of it (delete+insert by channel, the
+    months chosen by the incremental predicate), and the marts equal a full build."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(built["warehouse"], warehouse)
-    reference = "select * exclude (built_at) from marts.session_chains_daily"
     with duckdb.connect(str(warehouse)) as con:
-        counted = sorted(con.execute(reference).fetchall())
-        assistant, channel, user = con.execute(
-            "select assistant_id, channel, user_id from marts.fct_sessions "
-            "where next_session_date is not null limit 1"
+        assistant, user = con.execute(
+            "select assistant_id, anonymous_id from raw.web_events order by all limit 1"
         ).fetchall()[0]
-        stray = (assistant, channel, 2, date(1999, 1, 1), date(1999, 1, 2), 1)
-        con.execute(
-            "insert into marts.session_chains_daily select ?, ?, ?, ?, ?, ?, "
-            "(select max(built_at) from marts.session_chains_daily)",
-            list(stray),
-        )
+        # a session of the user in a month with no other session, 40 days after the last one
+        lonely = con.execute(
+            "select date_trunc('day', max(started_at)) + interval 40 day + interval 12 hour "
+            "from intermediate.int_sessions"
+        ).fetchall()[0][0]
+        late_interaction(con, (assistant, user), lonely, 1)
+    run_dbt(*REBUILD_FROM_CHANGES, target=tmp_path / "target", warehouse=warehouse)
 
-    def nightly() -> list[tuple]:
-        with duckdb.connect(str(warehouse)) as con:
-            con.execute(
-                "insert into raw.pending_users (assistant_id, channel, user_id) values (?, ?, ?)",
-                [assistant, channel, user],
-            )
-        run_dbt(*REBUILD_PENDING_USERS, target=tmp_path / "target", warehouse=warehouse)
-        with duckdb.connect(str(warehouse)) as con:
-            con.execute("delete from raw.pending_users")
-            assert con.execute("select count(*) from intermediate.retired_sessions").fetchall() == [
-                (0,)
-            ]
-            return sorted(con.execute(reference).fetchall())
-
-    assert nightly() == sorted([*counted, stray])  # by difference: the stray count stays
-    with duckdb.connect(str(warehouse)) as con:  # one single session too many: unbalanced
+    lonely_month = "date_trunc('month', cast(? as date) - 1)"
+    months = {
+        "marts.fct_sessions": f"session_month >= {lonely_month}",
+        "marts.fct_user_days": f"activity_date >= {lonely_month}",
+        "marts.fct_user_months": f"activity_month >= {lonely_month}",
+        "marts.session_chains_daily": f"last_date >= {lonely_month}",
+    }
+    with duckdb.connect(str(warehouse)) as con:
+        for table, condition in months.items():
+            assert con.execute(
+                f"select count(*) > 0 from {table} where {condition}", [lonely]
+            ).fetchall() == [(True,)], table
+        erased_from = con.execute(
+            "select min(occurred_at) from raw.web_events where anonymous_id = ?", [user]
+        ).fetchall()[0][0]
+        # what `chatwh forget` does to raw (tests/test_reliability.py runs the command)
+        con.execute("delete from raw.web_events where anonymous_id = ?", [user])
         con.execute(
-            "update marts.session_chains_daily set chains = chains + 1 "
-            "where rowid = (select min(rowid) from marts.session_chains_daily "
-            "where chain_length = 1)"
+            "insert into raw.erasures values ('web', 'pseudonym', now()::timestamp, ?)",
+            [erased_from],
         )
-    assert nightly() == counted  # counted again from fct_sessions
+    run_dbt(*REBUILD_FROM_CHANGES, target=tmp_path / "target", warehouse=warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        for table, condition in months.items():
+            assert con.execute(
+                f"select count(*) from {table} where {condition}", [lonely]
+            ).fetchall() == [(0,)], table
+        assert con.execute(
+            "select count(*) from marts.customers where user_id = ?", [user]
+        ).fetchall() == [(0,)]
+        nightly = mart_rows(con, INCREMENTAL_MARTS)
+    full_build_equals(warehouse, tmp_path / "target", nightly)

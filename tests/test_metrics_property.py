@@ -45,7 +45,7 @@ from tests.reference import (
     sessions_per_user,
     sessions_view,
 )
-from tests.support import mart_rows
+from tests.support import INCREMENTAL_MARTS, mart_rows
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
@@ -518,15 +518,6 @@ def nightly_cases(draw: st.DrawFn) -> NightlyCase:
     assume(len({(i.assistant_id, i.channel, i.user) for i in interactions}) >= 4)
     assume({i.channel for i in interactions} == {"web", "whatsapp"})
     return NightlyCase(interactions, deliveries, question)
-
-
-INCREMENTAL_MARTS = (
-    "fct_sessions",
-    "customers",
-    "fct_user_days",
-    "fct_user_months",
-    "session_chains_daily",
-)
 
 
 def _nightly_env(

@@ -25,7 +25,14 @@ import pytest
 
 from orchestration.pseudonym import pseudonymize
 from tests.conftest import CHATWH, TEST_KEY, Deployment, make_deployment, run_chatwh
-from tests.support import arrival_days, build_once, compare_tables, query, read_lines
+from tests.support import (
+    arrival_days,
+    build_once,
+    compare_tables,
+    query,
+    read_lines,
+    unbuilt_rows,
+)
 
 pytestmark = pytest.mark.xdist_group("reliability")
 
@@ -270,10 +277,10 @@ def test_killed_runs_then_a_rerun_equal_an_uninterrupted_run(reference: Referenc
         run.kill_group()
         assert run.process.returncode == -signal.SIGKILL
         if point.startswith("dbt"):
-            # ingest committed; its users stay queued until a dbt build succeeds
+            # ingest committed; its rows stay newer than the last complete build until a
+            # dbt build succeeds (the change set reads them again)
             with open_when_free(deployment.warehouse) as con:
-                pending = con.execute("select count(*) from raw.pending_users").fetchall()[0][0]
-            assert pending > 0, f"killed at {point!r}: the users to re-sessionize were lost"
+                assert unbuilt_rows(con) > 0, f"killed at {point!r}: the changes were lost"
 
     final = deployment.run()
     assert "checks:" in final.stdout
@@ -287,7 +294,8 @@ def test_killed_runs_then_a_rerun_equal_an_uninterrupted_run(reference: Referenc
         dg.DagsterRunStatus.SUCCESS
     ]
     assert differences(deployment.warehouse, reference.deployment.warehouse) == {}
-    assert query(deployment.warehouse, "select count(*) from raw.pending_users") == [(0,)]
+    with duckdb.connect(str(deployment.warehouse), read_only=True) as con:
+        assert unbuilt_rows(con) == 0
     # every interaction once: as many raw rows as distinct interactions in the reference
     for table, key in (
         ("raw.web_events", "message_id"),
@@ -303,8 +311,9 @@ def test_nightlies_killed_inside_dbt_then_a_nightly_equal_an_uninterrupted_run(
     reference: Reference, tmp_path
 ):
     """Nightly builds stopped after int_sessions and after fct_sessions: the next one still
-    brings every model to what one full run gives (the restarts of the stopped builds are
-    kept, and the earliest wins, so no model is left behind by one that went further)."""
+    brings every model to what one full run gives (a stopped build writes no row of
+    build_log, so the next change set holds its changes again, and the earliest restart
+    wins: no model is left behind by one that went further)."""
     deployment = fresh(reference, tmp_path, with_warehouse=False)
     days = reference.days
     deployment.run("--from", days[0].isoformat(), "--to", days[-3].isoformat())
@@ -318,24 +327,24 @@ def test_nightlies_killed_inside_dbt_then_a_nightly_equal_an_uninterrupted_run(
             run.finish()
             pytest.fail(f"the nightly of {day} ended before {point!r}:\n{run.stderr}")
         run.kill_group()
-        restarts = query(deployment.warehouse, "select count(*) from intermediate.session_restarts")
-        assert restarts[0][0] > 0, f"killed at {point!r}: the restarts were lost"
+        with open_when_free(deployment.warehouse) as con:
+            assert unbuilt_rows(con) > 0, f"killed at {point!r}: the changes were lost"
 
     final = deployment.run("--date", days[-1].isoformat())
     assert "checks:" in final.stdout
     assert differences(deployment.warehouse, reference.deployment.warehouse) == {}
-    for bookkeeping in ("raw.pending_users", "intermediate.session_restarts"):
-        assert query(deployment.warehouse, f"select count(*) from {bookkeeping}") == [(0,)]
+    with duckdb.connect(str(deployment.warehouse), read_only=True) as con:
+        assert unbuilt_rows(con) == 0
 
 
-def test_a_warehouse_from_before_the_restarts_takes_a_nightly(reference: Reference, tmp_path):
-    """A warehouse built before raw.pending_users had changed_from and before
-    intermediate.session_restarts existed: the next nightly adds both and gives the same
-    warehouse as a full run."""
+def test_a_warehouse_without_its_build_log_is_rewritten_whole_by_a_nightly(
+    reference: Reference, tmp_path
+):
+    """With no build log (a build that never completed), every raw row is a change: the
+    next nightly rewrites every month and gives the same warehouse as a full run."""
     deployment = fresh(reference, tmp_path, with_warehouse=True)
     with duckdb.connect(str(deployment.warehouse)) as con:
-        con.execute("drop table intermediate.session_restarts")
-        con.execute("alter table raw.pending_users drop column changed_from")
+        con.execute("drop table intermediate.build_log")
     final = deployment.run("--date", reference.days[-1].isoformat())
     assert "checks:" in final.stdout
     assert differences(deployment.warehouse, reference.deployment.warehouse) == {}

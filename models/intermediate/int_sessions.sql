@@ -1,16 +1,18 @@
 {#-
     Sessions of every user: its interactions in time order, split wherever two consecutive
-    ones are more than `session_timeout_minutes` apart (strictly more).
+    ones are more than `session_timeout_minutes` apart (strictly more), each dated by the
+    local date of its first interaction (`session_date`, `session_month`).
 
-    Incremental by user and time: a nightly run re-sessionizes only the users listed in
-    raw.pending_users (users with new, re-loaded or erased interactions), and each of them only
-    from a restart: the start of their earliest session that the change can reach, or the
-    earliest changed interaction (see the macro session_restarts_sql). The pre-hooks record
-    the restarts and delete the sessions from them on (configured in dbt_project.yml). A late
-    interaction can merge two sessions or start one before the others: the restart is before
-    both, so the result equals a full rebuild whatever the order of arrival, while the
-    interactions read are those of the last days, not of the whole history.
+    Incremental by month: a nightly run rewrites every session month from the first one the
+    change set can alter on (int_restart_point), for all users (delete+insert of those
+    months, see dbt_project.yml). The earlier sessions keep every interaction and boundary;
+    of the interactions from a day before that month on, those of a user's last earlier
+    session (it may end inside the rewritten months) are left out, and the others are
+    sessionized again: the first of them starts a session.
 -#}
+{{ config(incremental_predicates=[rewritten_partitions('session_month')]) }}
+{%- set from_month = rewrite_from_month() %}
+
 with
 
 interactions as (
@@ -19,19 +21,51 @@ interactions as (
 
 ),
 
+assistants as (
+
+    select * from {{ ref('stg_platform__assistants') }}
+
+),
+
+{% if is_incremental() %}
+-- no zone is a day ahead of UTC: a session dated in the month or later starts after this
+{%- set read_from = dbt.dateadd('day', -1, dbt.cast(from_month, dbt.type_timestamp())) %}
+
+kept_ends as (
+
+    -- each user's last session before the rewritten months, where it reaches into them
+    select
+        assistant_id,
+        channel,
+        user_id,
+        max(ended_at) as kept_until
+    from {{ this }}
+    where session_month < {{ from_month }} and ended_at >= {{ read_from }}
+    group by assistant_id, channel, user_id
+
+),
+
+{% endif %}
 interactions_to_sessionize as (
 
-    select interactions.*
+    select
+        interactions.assistant_id,
+        interactions.channel,
+        interactions.user_id,
+        interactions.interaction_id,
+        interactions.occurred_at,
+        assistants.timezone
     from interactions
+    inner join assistants
+        on interactions.assistant_id = assistants.assistant_id
     {% if is_incremental() %}
-        {%- set bound = restarted_interactions_bound() %}
-        inner join {{ session_restarts_relation() }} as restarts
-            on {{ same_user('restarts', 'interactions') }}
+        left join kept_ends
+            on interactions.assistant_id = kept_ends.assistant_id
+            and interactions.channel = kept_ends.channel
+            and interactions.user_id = kept_ends.user_id
         where
-            {{ is_from_restart('interactions.occurred_at') }}
-            {%- if bound %}
-            and interactions.occurred_at >= {{ bound }}
-            {%- endif %}
+            interactions.occurred_at >= {{ read_from }}
+            and (kept_ends.kept_until is null or interactions.occurred_at > kept_ends.kept_until)
     {% endif %}
 
 ),
@@ -39,11 +73,7 @@ interactions_to_sessionize as (
 with_previous as (
 
     select
-        assistant_id,
-        channel,
-        user_id,
-        interaction_id,
-        occurred_at,
+        *,
         lag(occurred_at) over (
             partition by assistant_id, channel, user_id
             order by occurred_at, interaction_id
@@ -58,7 +88,7 @@ flagged as (
         *,
         case
             when previous_occurred_at is null then 1
-            when occurred_at > {{ dbt.dateadd(
+            when occurred_at > {{ precise_dateadd(
                 'minute', var('session_timeout_minutes'), 'previous_occurred_at'
             ) }} then 1
             else 0
@@ -80,27 +110,50 @@ numbered as (
 
 ),
 
+sessions as (
+
+    select
+        assistant_id,
+        channel,
+        user_id,
+        min(timezone) as timezone,
+        min(occurred_at) as started_at,
+        max(occurred_at) as ended_at,
+        count(*) as interaction_count
+    from numbered
+    group by assistant_id, channel, user_id, user_session_number
+
+),
+
+dated as (
+
+    select
+        *,
+        {{ local_date('started_at', 'timezone') }} as session_date
+    from sessions
+
+),
+
 final as (
 
     select
         {{ dbt.hash(dbt.concat([
             'assistant_id', "'|'", 'channel', "'|'", 'user_id', "'|'",
-            dbt.cast('min(occurred_at)', dbt.type_string())
+            dbt.cast('started_at', dbt.type_string())
         ])) }} as session_id,
         assistant_id,
         channel,
         user_id,
-        min(occurred_at) as started_at,
-        max(occurred_at) as ended_at,
-        count(*) as interaction_count,
+        started_at,
+        ended_at,
+        interaction_count,
+        session_date,
+        {{ dbt.date_trunc('month', 'session_date') }} as session_month,
         {{ build_stamp() }} as built_at
-    from numbered
-    group by assistant_id, channel, user_id, user_session_number
+    from dated
 
 )
 
 select * from final
-{% if not is_incremental() %}
-    -- in time order: a nightly's scan of the last days then skips the older row groups
-    order by started_at
-{% endif %}
+-- in time order: a nightly's scans of the last months then skip the older row groups
+order by started_at

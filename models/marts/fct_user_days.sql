@@ -1,10 +1,12 @@
 {#-
     One row per user and local day with sessions.
 
-    Incremental by user and day (configured in dbt_project.yml): a nightly run deletes
-    and recounts the rows of the users in raw.pending_users from the day before their
-    restart (see `restart_floor`) on; their older days cannot have changed.
+    Incremental by month (dbt_project.yml): a nightly run recounts the days of the months
+    from `int_restart_point` on, from the sessions of those months.
 -#}
+{{ config(incremental_predicates=[rewritten_partitions('activity_date')]) }}
+{%- set from_month = rewrite_from_month() %}
+
 with
 
 all_sessions as (
@@ -15,12 +17,9 @@ all_sessions as (
 
 sessions as (
 
-    select all_sessions.*
-    from all_sessions
+    select * from all_sessions
     {% if is_incremental() %}
-        where
-            {{ rebuilt_since_last_build_of_this('all_sessions') }}
-            and {{ is_restarted_row('all_sessions', 'session_date', 'day') }}
+        where session_month >= {{ from_month }}
     {% endif %}
 
 ),
@@ -41,7 +40,5 @@ final as (
 )
 
 select * from final
-{% if not is_incremental() %}
-    -- in time order: a nightly's scan of the last days then skips the older row groups
-    order by activity_date
-{% endif %}
+-- in time order: a nightly's scan of the last months then skips the older row groups
+order by activity_date

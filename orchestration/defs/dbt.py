@@ -20,7 +20,6 @@ from dagster_dbt import (
 )
 
 from .. import settings
-from ..warehouse import clear_pending_users
 from .ingest import RAW_ASSISTANTS, RAW_KEYS
 from .mart_metadata import preload_pandas, with_mart_metadata
 from .resources import Warehouse
@@ -28,6 +27,7 @@ from .resources import Warehouse
 progress = logging.getLogger("chatwh.progress")
 
 SOURCE_KEYS = {"web": RAW_KEYS["web"], "whatsapp": RAW_KEYS["whatsapp"], "platform": RAW_ASSISTANTS}
+SOURCE_TABLES = ("web_events", "whatsapp_messages", "assistants")
 DBT_SOURCES = ("models", "seeds", "dbt_project/macros", "dbt_project/tests")
 
 
@@ -75,20 +75,13 @@ class ChatWarehouseTranslator(DagsterDbtTranslator):
         spec = super().get_asset_spec(manifest, unique_id, project)
         node = manifest["sources"].get(unique_id) or manifest["nodes"].get(unique_id)
         if node["resource_type"] == "source":
-            return spec.replace_attributes(key=SOURCE_KEYS[node["source_name"]])
+            # the interaction tables and the assistants are ingest's assets; erasures and
+            # reloads are raw tables of their own (written by `chatwh forget` and reloads)
+            default = dg.AssetKey(["raw", node["name"]])
+            key = SOURCE_KEYS[node["source_name"]] if node["name"] in SOURCE_TABLES else default
+            return spec.replace_attributes(key=key)
         layer = node["fqn"][1] if node["resource_type"] == "model" else "seeds"
         return spec.replace_attributes(key=dg.AssetKey([layer, node["name"]]), group_name=layer)
-
-
-def _is_built(warehouse: Warehouse) -> bool:
-    """True once the incremental models exist: a build then rebuilds the pending users only."""
-    with warehouse.connect() as con:
-        return bool(
-            con.execute(
-                "select count(*) from information_schema.tables "
-                "where table_schema = 'intermediate' and table_name = 'int_sessions'"
-            ).fetchall()[0][0]
-        )
 
 
 def _manifest():
@@ -108,19 +101,17 @@ def _manifest():
 def chat_warehouse_dbt(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse
 ):
-    """``dbt build`` once per run, whatever the number of days, then empty raw.pending_users.
+    """``dbt build`` once per run, whatever the number of days.
 
-    The models are not partitioned: they hold the whole history. The models that are
-    incremental by user (``int_sessions`` and the per-user marts) rebuild only the users
-    that ingest queued in raw.pending_users.
+    The models are not partitioned in Dagster: they hold the whole history. The incremental
+    ones rewrite the months that the change set (the model ``int_changed_users``, raw rows
+    stamped after the last complete build) can alter; see docs/design.md.
     """
     # dbt's unit tests check the models' logic, not the data: they run with the test suite
     # (tests/test_dbt_project.py), not every night.
     args = ["build", "--exclude-resource-type", "unit_test"]
     if context.run.tags.get("chatwh/full_refresh") == "true":
         args.append("--full-refresh")
-    elif _is_built(warehouse):  # the data tests of per-user models read the rebuilt users only
-        args += ["--vars", "{test_scope: pending}"]
     progress.info("dbt: %s", " ".join(args))
     preload_pandas()  # for the marts' preview, after the build
     invocation = dbt.cli(
@@ -148,4 +139,3 @@ def chat_warehouse_dbt(
         raise
     with warehouse.connect() as con:
         yield from with_mart_metadata(con, marts)
-        clear_pending_users(con)

@@ -62,7 +62,7 @@ def raw_chat_logs(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """The arrival days' raw chat logs, parsed in DuckDB into the ``raw`` schema.
 
     Besides the two interaction tables it writes raw.quarantine (bad input, with a reason),
-    raw.load_audit (per-file counts) and raw.pending_users (users to re-sessionize).
+    raw.load_audit (per-file counts) and raw.reloads (days loaded again).
     Re-running days replaces them.
     """
     days = days_of(context)

@@ -24,7 +24,7 @@ ordered as (
 select *
 from ordered
 where previous_ended_at is not null
-    and started_at <= {{ dbt.dateadd(
+    and started_at <= {{ precise_dateadd(
         'minute', var('session_timeout_minutes'), 'previous_ended_at'
     ) }}
 

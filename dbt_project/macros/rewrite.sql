@@ -1,0 +1,131 @@
+{% macro previous_state(model_name) -%}
+    {#-
+        The relation of the model `model_name` as the previous build left it, or none when
+        it does not exist yet (and at parse time). Not a `ref`: the models that read it run
+        before it in this build. `int_changed_users` reads `build_log` (what the previous
+        complete build saw) and `int_restart_point` reads `int_sessions` (the sessions before
+        this build's changes).
+    -#}
+    {%- if not execute -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set node = graph.nodes.values()
+        | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', model_name) | first -%}
+    {%- do return(adapter.get_relation(
+        database=node.database, schema=node.schema, identifier=node.alias
+    )) -%}
+{%- endmacro %}
+
+
+{% macro minus_session_timeout(timestamp_sql) -%}
+    {{ precise_dateadd('minute', -1 * var('session_timeout_minutes'), timestamp_sql) }}
+{%- endmacro %}
+
+
+{% macro rewrite_from_month_sql(sessions, changes) -%}
+    {#-
+        One row, one column `rewrite_from_month`: the first session month that the change
+        set `changes` can alter in `sessions` (a relation of sessions with `started_at`,
+        `ended_at` and the user key), null when nothing changed.
+
+        Per change, with c its `changed_from` and t the session timeout, the restart is the
+        start of the user's earliest session that ends at or after c - t, or c when there is
+        none: the sessions that end before c - t keep every interaction and boundary. The
+        earliest restart R over the change set, as a local date, is at most a day before
+        its UTC date, so every session from R on is dated in the month of R's UTC date minus
+        a day or later: that month is the answer. A change without `changed_from` (a time
+        zone changed) rewrites from the beginning (1970-01).
+    -#}
+    with
+
+    changes as (
+
+        select * from {{ changes }}
+
+    ),
+
+    restarts as (
+
+        select
+            changes.changed_from,
+            least(changes.changed_from, min(sessions.started_at)) as restart_at
+        from changes
+        left join {{ sessions }} as sessions
+            on changes.assistant_id = sessions.assistant_id
+            and changes.channel = sessions.channel
+            and changes.user_id = sessions.user_id
+            and sessions.ended_at >= {{ minus_session_timeout('changes.changed_from') }}
+            -- the same bound for every change: a filter on one column of the scan
+            and sessions.ended_at >= (
+                select {{ minus_session_timeout('min(changed_from)') }} from changes
+            )
+        group by changes.assistant_id, changes.channel, changes.user_id, changes.changed_from
+
+    )
+
+    select
+        case
+            when count(*) = 0 then null
+            when count(changed_from) < count(*) then {{ dbt.cast("'1970-01-01'", 'date') }}
+            else {{ dbt.cast(dbt.date_trunc(
+                'month', dbt.dateadd('day', -1, dbt.cast('min(restart_at)', 'date'))
+            ), 'date') }}
+        end as rewrite_from_month
+    from restarts
+{%- endmacro %}
+
+
+{% macro restart_point_relation() -%}
+    {#-
+        The table `int_restart_point`, named without `ref`: the incremental predicates that
+        read it are configured when the project is parsed. The models that use it `ref` it
+        too (through `rewrite_from_month`), so it is built before them.
+    -#}
+    {{ return(api.Relation.create(
+        database=target.database,
+        schema=generate_schema_name('intermediate', none),
+        identifier='int_restart_point'
+    )) }}
+{%- endmacro %}
+
+
+{% macro rewrite_from_month() -%}
+    {#-
+        For the incremental models: the month `int_restart_point` says the build rewrites
+        from, as a date literal; `null` when nothing changed, on a full build (nothing is
+        filtered then) or at parse time. As a literal
+        it lets DuckDB skip the older row groups of a scan.
+    -#}
+    {%- set relation = ref('int_restart_point') -%}
+    {%- if not execute or not is_incremental() -%}
+        {%- do return('null') -%}
+    {%- endif -%}
+    {%- set found = run_query(
+        'select cast(rewrite_from_month as varchar) from ' ~ relation
+    ).columns[0].values() -%}
+    {%- if not found or found[0] is none -%}
+        {%- do return('null') -%}
+    {%- endif -%}
+    {%- do return(dbt.cast(dbt.string_literal(found[0]), 'date')) -%}
+{%- endmacro %}
+
+
+{% macro rewritten_partitions(column) -%}
+    {#-
+        The incremental predicate of an incremental model: its rows dated (`column`) in the
+        rewritten months, which the model's delete+insert replaces, read from
+        int_restart_point when the delete runs.
+    -#}
+    {{ column }} >= (select rewrite_from_month from {{ restart_point_relation() }})
+{%- endmacro %}
+
+
+{% macro build_stamp() -%}
+    {#-
+        When this dbt invocation started (UTC), as a timestamp literal: the `built_at` of
+        every row the incremental models write in it, and of the invocation's row in
+        `build_log`. A later invocation's stamp is greater.
+    -#}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
