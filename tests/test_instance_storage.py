@@ -24,21 +24,24 @@ def daily(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
 def run_range(home: Path, monkeypatch) -> tuple[dg.DagsterInstance, str]:
     """A new instance in ``home``, configured by the project's dagster.yaml, and the id of
-    one run over seven of its days."""
+    one run over seven of its days, read by a new instance."""
     home.mkdir()
     shutil.copyfile(PROJECT_DIR / "dagster.yaml", home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(home))  # dagster.yaml's storage reads it
-    instance = dg.DagsterInstance.from_config(str(home))
-    result = dg.materialize(
-        [daily],
-        instance=instance,
-        tags={
-            "dagster/asset_partition_range_start": "2026-01-02",
-            "dagster/asset_partition_range_end": "2026-01-08",
-        },
-    )
+    # entered for the run, so that the definitions' load sees this instance's state storage
+    # (not one that another test's instance left in the context)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        result = dg.materialize(
+            [daily],
+            instance=instance,
+            tags={
+                "dagster/asset_partition_range_start": "2026-01-02",
+                "dagster/asset_partition_range_end": "2026-01-08",
+            },
+        )
     assert result.success
-    return instance, result.run_id
+    # a new instance on the same home reads what the run stored
+    return dg.DagsterInstance.from_config(str(home)), result.run_id
 
 
 def stored(instance: dg.DagsterInstance, run_id: str) -> tuple:
