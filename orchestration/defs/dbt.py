@@ -120,7 +120,11 @@ def chat_warehouse_dbt(
         raise_on_error=True,
         target_path=settings.dbt_target_path(warehouse.path),
     )
-    marts: dict[str, dg.Output] = {}  # by table: held until dbt is done (see mart_metadata)
+    # The marts' outputs wait until dbt is done (it holds the DuckDB file: see mart_metadata),
+    # and so does every event after the first of them, so that the events keep dbt's
+    # topological order (build_log, after the marts, must not go out before them).
+    marts: dict[str, dg.Output] = {}  # by table
+    held: list[Any] = []
     try:
         for event in invocation.stream():
             if isinstance(event, dg.AssetObservation):
@@ -132,10 +136,16 @@ def chat_warehouse_dbt(
                 progress.info("dbt: built %s", name)
                 if layer == "marts":
                     marts[name] = event
-                    continue
+            if held or marts:
+                held.append(event)
+                continue
             yield event
     except Exception:
-        yield from marts.values()  # what dbt built before it failed is still materialized
+        yield from held  # what dbt built before it failed is still materialized
         raise
     with warehouse.connect() as con:
-        yield from with_mart_metadata(con, marts)
+        described = {
+            id(marts[name]): output
+            for name, output in zip(marts, with_mart_metadata(con, marts), strict=True)
+        }
+    yield from (described.get(id(event), event) for event in held)
