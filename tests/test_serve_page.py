@@ -137,7 +137,6 @@ def test_the_page_follows_the_filters_with_the_apis_numbers(simulated: Deploymen
         choose(page, {"from": "2026-02-14", "to": "2026-02-01", "channel": "all", "grain": ""})
         page.wait_for_selector("body[data-state=error]")
         assert page.inner_text("#message") == "from 2026-02-14 is after to 2026-02-01"
-        problems[:] = [text for text in problems if "422" not in text]
 
         page.goto(f"{server.url}/docs")  # Swagger UI, from the installed package
         page.wait_for_selector(".opblock-summary-path")
@@ -155,7 +154,9 @@ def test_the_page_follows_the_filters_with_the_apis_numbers(simulated: Deploymen
     # every request went to the server itself, the API docs' included
     assert all(url.startswith(server.url + "/") for url in requested), requested
     assert f"{server.url}/app/plotly.min.js" in requested
-    assert problems == []
+    # nothing went wrong but refused windows' answers (422, as a filter half changed, or the
+    # reversed window above: the console may report them after the page showed the message)
+    assert [text for text in problems if "422" not in text] == []
     assert (tmp_path / "page.png").stat().st_size > 50_000
     assert re.search(
         r"/v1/assistants/acme-support/sessions\?.*channel=whatsapp", " ".join(requested)
