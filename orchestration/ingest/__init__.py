@@ -34,7 +34,8 @@ named views):
    ``file_lines`` (every line read), renamed ``file_lines_<channel>``, numbered through
    ``file_starts_<channel>`` (each file's first row id), or, when the reader rejected
    lines (``file_rejects``, ``file_reject_scans``), ``numbered_lines_<channel>``.
-3. ``lines`` (view): ``lines_<channel>`` under the name the classification reads.
+3. ``lines`` (view): ``lines_<channel>`` with whether each line is JSON, under the name
+   the classification reads.
 4. Web: ``records``, one row per line. WhatsApp: ``whatsapp_bodies`` (one row per line),
    ``whatsapp_changes`` (one per change of a good body), then ``records`` (one per record:
    a bad line, a change without user messages, or a user message). A streamed read numbers

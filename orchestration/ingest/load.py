@@ -16,7 +16,7 @@ from .audit import ChannelCounts, LoadSummary, audit
 from .landing import CHANNELS, arrival_date_of, files_of_days
 from .lines import drop_lines, read_lines
 from .raw import write
-from .statements import create_macros, run
+from .statements import create_macros, run, sql
 from .streamed import StreamedReadFailed, number_streamed_lines, stream_lines
 
 PROGRESS_STEPS = 20  # at most this many progress lines per load
@@ -62,7 +62,7 @@ def _load_channel(
     not ``streamed``)."""
     if streamed:
         stream_lines(con, files, channel)
-    con.execute(f"create or replace temp view lines as from lines_{channel}")
+    con.execute(sql("lines", channel=channel))
     reads_lines, *later = CLASSIFY[channel]
     con.execute(reads_lines)
     con.execute("drop view lines")

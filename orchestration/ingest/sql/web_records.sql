@@ -1,11 +1,7 @@
 -- Every web line as one record: an interaction, a skipped event, or quarantined with a
--- reason. Reads the view `lines` (the channel's lines, streamed or read first).
+-- reason. Reads the view `lines` (sql/lines.sql).
 create or replace temp table records as
-with parsed as (
-    select *, line is not null and json_valid(line) as is_json
-    from lines
-),
-fields as (
+with fields as (
     select
         *,
         -- one parse per line; paths of a document that is no object come back null
@@ -13,7 +9,7 @@ fields as (
             '$.type', '$.event', '$.messageId', '$.anonymousId', '$.timestamp',
             '$.properties.assistant_id'
         ]) end as f
-    from parsed
+    from lines
 ),
 named as (
     select

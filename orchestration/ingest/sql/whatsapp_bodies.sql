@@ -1,6 +1,6 @@
 -- WhatsApp bodies are classified in three steps, each a temp table, so that no body is
 -- parsed twice: the lines (this one), the changes of the good bodies, then every record.
--- Reads the view `lines` (the channel's lines, streamed or read first).
+-- Reads the view `lines` (sql/lines.sql).
 --
 -- The parts of a webhook body that its checks read, for from_json: one parse of the body
 -- into its changes, each cut to the parts its checks read. Only the length of the statuses
@@ -11,17 +11,13 @@
 -- (Parsing each change again from JSON text, as a second step, took a quarter longer:
 -- 15.8 s against 12.8 s for bodies and changes over the 10M year.)
 create or replace temp table whatsapp_bodies as
-with parsed as (
-    select *, line is not null and json_valid(line) as is_json
-    from lines
-),
-fields as (
+with fields as (
     -- one parse of the whole body into the parts the checks need; a part of another JSON
     -- type comes back null (entry that is no list, an entry without a list of changes)
     select
         *,
         case when is_json then from_json(line, '{"object": "VARCHAR", "entry": [{"changes": [{"field": "VARCHAR", "value": {"metadata": {"phone_number_id": "JSON"}, "messages": "JSON", "statuses": ["BOOLEAN"], "message_echoes": ["BOOLEAN"]}}]}]}') end as body
-    from parsed
+    from lines
 ),
 checked as (
     select
