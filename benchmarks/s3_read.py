@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from orchestration.ingest import CHANNELS, _read_csv, landing_files
+from orchestration.ingest import CHANNELS, landing_files, read_csv_sql
 from orchestration.landing_fs import landing_connection
 from orchestration.settings import PROJECT_DIR
 from tests.s3_server import CREDENTIALS, client, moto_server, upload
@@ -54,7 +54,7 @@ def read_every_line(landing: str) -> int:
     with landing_connection(landing) as con:
         files = [path for channel in CHANNELS for path in landing_files(con, landing, channel)]
         return con.execute(
-            f"select count(*) from {_read_csv('$files')}", {"files": files}
+            f"select count(*) from {read_csv_sql('$files')}", {"files": files}
         ).fetchall()[0][0]
 
 

@@ -128,6 +128,12 @@ def dbt_target_path(warehouse: str | Path) -> Path:
     return DBT_PROJECT_DIR / "target" / f"run-{digest}"
 
 
+def ingest_chunk_bytes() -> int:
+    """Raw bytes that ingest loads per transaction (``CHATWH_INGEST_CHUNK_MB``, default
+    1024): a longer range of days is loaded in chunks of about this size."""
+    return int(os.environ.get("CHATWH_INGEST_CHUNK_MB") or "1024") * 1024 * 1024
+
+
 def debug() -> bool:
     """CHATWH_DEBUG: show the whole traceback (a run's failed step included), not one line."""
     return bool(os.environ.get("CHATWH_DEBUG"))

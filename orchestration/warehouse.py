@@ -129,7 +129,7 @@ create table if not exists raw.web_events (
     source_file varchar not null,
     line_number bigint not null,
     loaded_at timestamp not null,
-    message_key ubigint not null  -- message_key_sql(message_id): see ingest.SEEN_BEFORE
+    message_key ubigint not null  -- message_key_sql(message_id): ingest/sql/duplicates_seen_web.sql
 );
 
 create table if not exists raw.whatsapp_messages (

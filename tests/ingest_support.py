@@ -10,7 +10,8 @@ from typing import Any, NamedTuple
 
 import duckdb
 
-from orchestration.ingest import LoadSummary, ingest
+from orchestration.ingest import LoadSummary, ingest, load_assistants
+from orchestration.warehouse import ensure_raw_schema
 from tests.fixture_landing import write_assistants
 
 KEY = b"ingest-test-key"
@@ -113,6 +114,9 @@ def new_landing(root: Path, assistants: list[tuple[str, str, str, str]] = ASSIST
 
 
 def load(con: duckdb.DuckDBPyConnection, landing: Path, *days: date) -> LoadSummary:
+    """Load the days as a run does: the assistants (their own asset), then the raw files."""
+    ensure_raw_schema(con)
+    load_assistants(con, str(landing))
     return ingest(con, str(landing), list(days), KEY)
 
 

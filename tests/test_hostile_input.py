@@ -404,16 +404,16 @@ def test_both_reads_number_lines_alike(
     """Files are streamed into the classification and numbered afterwards; a chunk with a
     rejected line is loaded again with its lines read first. Both number every line of
     every file (blank lines counted, never recorded) and load the same."""
-    import orchestration.ingest as ingest_module
+    import orchestration.ingest.load as ingest_module
 
     careful_reads = []
-    read_lines = ingest_module._read_lines
+    read_lines = ingest_module.read_lines
 
     def recorded(con, files, channel):
         careful_reads.extend(files)
         read_lines(con, files, channel)
 
-    monkeypatch.setattr(ingest_module, "_read_lines", recorded)
+    monkeypatch.setattr(ingest_module, "read_lines", recorded)
     expected: dict[Path, tuple[dict[int, str], list[int]]] = {}
     for channel in ("web", "whatsapp"):
         for name in ("a.jsonl", "b.jsonl.gz", "c.jsonl"):

@@ -18,9 +18,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from orchestration.ingest import ingest
+from orchestration.ingest import ingest, load_assistants
 from orchestration.pseudonym import pseudonymize
-from orchestration.warehouse import connect, message_key_sql
+from orchestration.warehouse import connect, ensure_raw_schema, message_key_sql
 from tests.conftest import TEST_KEY, Deployment
 from tests.fixture_landing import (
     SEGMENT,
@@ -503,6 +503,8 @@ def test_a_range_loaded_in_chunks_equals_one_load(
     expected = snapshot(con)
 
     with connect(tmp_path / "chunked.duckdb") as chunked:
+        ensure_raw_schema(chunked)
+        load_assistants(chunked, str(landing))  # as the run's raw_assistants asset does
         summary = ingest(chunked, str(landing), [DAY, day_two], KEY, chunk_bytes=1)
         assert snapshot(chunked) == expected  # m1 again on day two: a duplicate there
         assert summary == whole

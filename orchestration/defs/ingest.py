@@ -7,6 +7,7 @@ from datetime import date
 import dagster as dg
 
 from ..ingest import ingest, load_assistants
+from ..settings import ingest_chunk_bytes
 from ..warehouse import ensure_raw_schema, guard_pseudonym_key
 from .partitions import arrival_days
 from .resources import Warehouse
@@ -61,6 +62,9 @@ def raw_assistants(warehouse: Warehouse) -> dg.MaterializeResult:
 def raw_chat_logs(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """The arrival days' raw chat logs, parsed in DuckDB into the ``raw`` schema.
 
+    The assistants are those that ``raw_assistants`` loaded earlier in the run (every
+    chunk of the load reads ``raw.assistants`` as that asset left it).
+
     Besides the two interaction tables it writes raw.quarantine (bad input, with a reason),
     raw.load_audit (per-file counts) and raw.reloads (days loaded again).
     Re-running days replaces them.
@@ -68,7 +72,9 @@ def raw_chat_logs(context: dg.AssetExecutionContext, warehouse: Warehouse):
     days = days_of(context)
     progress.info("ingest: %s to %s (%d days)", days[0], days[-1], len(days))
     with warehouse.connect() as con:
-        summary = ingest(con, warehouse.landing, days, warehouse.key())
+        summary = ingest(
+            con, warehouse.landing, days, warehouse.key(), chunk_bytes=ingest_chunk_bytes()
+        )
     for channel, counts in summary.channels.items():
         progress.info(
             "ingest: %-8s %d files, %d records: %d loaded, %d skipped, %d duplicates, "

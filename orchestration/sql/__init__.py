@@ -1,4 +1,9 @@
-"""The SQL texts of the Python modules, one ``.sql`` file each, read once per process."""
+"""The SQL texts of the Python modules, one ``.sql`` file each, read once per process.
+
+``orchestration/sql/`` holds the statements of the top-level modules; a package with many
+statements keeps its own folder (``orchestration/ingest/sql/``) and reads it through
+``load(name, folder)``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,6 @@ FOLDER = Path(__file__).resolve().parent
 
 
 @cache
-def load(name: str) -> str:
-    """The text of ``orchestration/sql/<name>.sql``."""
-    return (FOLDER / f"{name}.sql").read_text()
+def load(name: str, folder: Path = FOLDER) -> str:
+    """The text of ``<folder>/<name>.sql`` (by default ``orchestration/sql/<name>.sql``)."""
+    return (folder / f"{name}.sql").read_text()
