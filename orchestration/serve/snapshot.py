@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +28,7 @@ import duckdb
 
 from .. import views
 from ..warehouse import connect
+from .answers import Answers
 from .sql import identifier, literal, sql
 
 # What the views read (orchestration/views.py, through the macros of
@@ -146,6 +147,7 @@ class Snapshot:
     connection: duckdb.DuckDBPyConnection
     published_at: str
     assistant_ids: frozenset[str]  # read once: a snapshot never changes
+    answers: Answers = field(default_factory=Answers, compare=False)  # nor do its answers
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A connection of its own (one per request and thread) on this snapshot."""
