@@ -51,8 +51,26 @@
         100 - {{ pct }} as recurring_pct
     from shaped;
 
-    create or replace macro {{ marts }}.customers_view(
-        assistant_id, from_date, to_date, grain := null, channel := 'all'
+    {#-
+        The start of the Customers bucket holding a date of the window, computed rather than
+        looked up in the buckets (a range join of every user-day to them took longer: 257 to
+        265 ms against 220 to 244 ms for a year at 10M). One branch per grain, so that each
+        `date_trunc` has a constant part; the first bucket starts at the window's first
+        day. DuckDB expands the macro where it is called; the serving snapshot's Customers
+        view (orchestration/serve/sql/snapshot_customers_view.sql) calls it too.
+    -#}
+    create or replace macro {{ marts }}.customers_bucket_of(day, bucket_grain, window_from) as
+    greatest(
+        case bucket_grain
+            when 'day' then day
+            when 'week' then cast(date_trunc('week', day) as date)
+            else cast(date_trunc('month', day) as date)
+        end,
+        window_from
+    );
+
+    create or replace macro {{ marts }}.customers_buckets(
+        from_date, to_date, grain := null
     ) as table
     with params as (
         select
@@ -96,13 +114,33 @@
                 window_to
             ) as bucket_end
         from bucket_starts
+    )
+    select
+        params.bucket_grain,
+        params.window_from,
+        params.window_to,
+        buckets.bucket_start,
+        buckets.bucket_end
+    from buckets, params
+    order by buckets.bucket_start;
+
+    create or replace macro {{ marts }}.customers_view(
+        assistant_id, from_date, to_date, grain := null, channel := 'all'
+    ) as table
+    with buckets as (
+        select * from {{ marts }}.customers_buckets(from_date, to_date, grain := grain)
+    ),
+    params as (
+        select bucket_grain, window_from, window_to from buckets limit 1
     ),
     window_days as (
         select
             d.channel as user_channel,
             d.user_id,
             d.sessions,
-            {{ bucket_of('d.activity_date') }} as bucket_start
+            {{ marts }}.customers_bucket_of(
+                d.activity_date, params.bucket_grain, params.window_from
+            ) as bucket_start
         from {{ marts }}.fct_user_days as d, params
         where d.assistant_id = assistant_id
             and (channel = 'all' or d.channel = channel)
@@ -129,7 +167,11 @@
         group by bucket_users.bucket_start
     ),
     bucket_new_users as (
-        select {{ bucket_of('c.first_session_date') }} as bucket_start, count(*) as new_users
+        select
+            {{ marts }}.customers_bucket_of(
+                c.first_session_date, params.bucket_grain, params.window_from
+            ) as bucket_start,
+            count(*) as new_users
         from {{ marts }}.customers as c, params
         where c.assistant_id = assistant_id
             and (channel = 'all' or c.channel = channel)
@@ -226,21 +268,3 @@
     order by month_start;
     {%- endif -%}
 {% endmacro %}
-
-
-{% macro bucket_of(date_sql) -%}
-{#-
-    The start of the Customers bucket holding a date of the window, computed rather than
-    looked up in the buckets (a range join of every user-day to them took longer: 257 to
-    265 ms against 220 to 244 ms for a year at 10M). One branch per grain, so that each
-    `date_trunc` has a constant part; the first bucket starts at the window's first day.
--#}
-greatest(
-    case params.bucket_grain
-        when 'day' then {{ date_sql }}
-        when 'week' then cast(date_trunc('week', {{ date_sql }}) as date)
-        else cast(date_trunc('month', {{ date_sql }}) as date)
-    end,
-    params.window_from
-)
-{%- endmacro %}

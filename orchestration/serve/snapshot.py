@@ -40,6 +40,9 @@ SERVING_TABLES = (
     "customers",
     "dashboard_monthly_users",
 )
+# What only a snapshot holds: the Customers series' serving table, and the Customers view
+# that reads it in place of the warehouse's (docs/design.md "Serving the views over HTTP").
+SERVING_ONLY = ("snapshot_day_links", "snapshot_customers_view")
 CURRENT = "current.duckdb"
 PREFIX = "snapshot-"
 
@@ -86,6 +89,8 @@ def publish(con: duckdb.DuckDBPyConnection, serving: Path) -> Published:
             con.execute(f"drop {kind} {target}" + (" cascade" if kind == "schema" else ""))
         for table in SERVING_TABLES:
             con.execute(sql("snapshot_fill").format(table=identifier(table)))
+        for statement in SERVING_ONLY:
+            con.execute(sql(statement))
         con.execute(sql("snapshot_info"), {"published_at": began.replace(tzinfo=None)})
         con.execute("detach serving_snapshot")  # checkpoints: the file is whole, no WAL
     except BaseException:
