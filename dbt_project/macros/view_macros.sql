@@ -231,15 +231,30 @@
             end as month_end
         from months
     ),
+    -- A chain counts for a month when it starts and ends in it (its last date by the month's
+    -- end, which is the as-of date for the as-of month): the chains of the 13 months, each
+    -- with the month it starts in, joined on that month (an equality, not a range join).
+    month_chains as (
+        select
+            cast(date_trunc('month', c.first_date) as date) as month_start,
+            c.last_date,
+            c.chain_length,
+            c.chains
+        from {{ marts }}.session_chains_daily as c, params
+        where c.assistant_id = assistant_id
+            and c.first_date >= cast(
+                date_trunc('month', params.as_of_date) - interval 12 month as date
+            )
+            and c.first_date <= params.as_of_date
+    ),
     chains as (
         select
             windows.offset_months,
             coalesce(sum(c.chains) filter (where c.chain_length = 1), 0)
                 - coalesce(sum(c.chains) filter (where c.chain_length = 2), 0) as users
         from windows
-        left join {{ marts }}.session_chains_daily as c
-            on c.assistant_id = assistant_id
-            and c.first_date >= windows.month_start
+        left join month_chains as c
+            on c.month_start = windows.month_start
             and c.last_date <= windows.month_end
         group by windows.offset_months
     ),

@@ -203,6 +203,7 @@ class SnapshotReader:
             try:
                 status = target.stat()
                 connection = connect(target, read_only=True)
+                connection.execute(sql("snapshot_reader_settings"))
             except (FileNotFoundError, duckdb.IOException):
                 self._identity()  # no link at all: NoSnapshot
                 continue
