@@ -12,7 +12,11 @@ request at a time, and prints the median and the slowest, client side:
   (a preset, a reload, another user of the same client) costs;
 - **in process**: the function of ``orchestration/views.py`` on the snapshot opened
   read-only in this process, with the same cold windows: the query and its Python, without
-  HTTP, FastAPI or JSON. The difference with *cold* is the server's own overhead.
+  HTTP, FastAPI or JSON. The difference with *cold* is the server's own overhead;
+- **in process, warehouse**: the same on the warehouse itself (read-only: no run may be
+  writing), whose Customers view counts distinct users where the snapshot's reads its
+  serving table, interleaved with the previous one request by request, so that both see
+  the same load of a shared machine.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ CASES = (  # name, path below /v1/assistants/{id}, window days (0: dashboard), g
     ("customers 365 days", "customers", 365, None),
     ("customers 365 days by day", "customers", 365, "day"),
 )
+
+KINDS = ("cold", "repeat", "in process", "in process, warehouse")
 
 
 def params_of(days: int, grain: str | None, last: date, shift: int) -> dict[str, str]:
@@ -78,8 +84,10 @@ def row(name: str, values: list[float]) -> str:
     return f"| {name} | {statistics.median(values):.1f} | {max(values):.1f} |"
 
 
-def one_case(client: httpx.Client, con, case: tuple, assistant: str, last: date, repeat: int):
-    """(cold, repeat, in process) milliseconds of one case."""
+def one_case(
+    client: httpx.Client, con, warehouse, case: tuple, assistant: str, last: date, repeat: int
+):
+    """(cold, repeat, in process, in process on the warehouse) milliseconds of one case."""
     _name, path, days, grain = case
     endpoint = f"/v1/assistants/{assistant}/{path}"
     windows = [params_of(days, grain, last, shift) for shift in range(repeat)]
@@ -87,23 +95,27 @@ def one_case(client: httpx.Client, con, case: tuple, assistant: str, last: date,
     same = params_of(days, grain, last, repeat)
     fetch(client, endpoint, same)
     again = [timed(lambda: fetch(client, endpoint, same)) for _ in windows]
-    local = [timed(lambda p=p: in_process(con, assistant, path, p)) for p in windows]
-    return cold, again, local
+    local, built = [], []
+    for p in windows:
+        local.append(timed(lambda p=p: in_process(con, assistant, path, p)))
+        built.append(timed(lambda p=p: in_process(warehouse, assistant, path, p)))
+    return cold, again, local, built
 
 
 def measure(args: argparse.Namespace, url: str, key: str, assistant: str, last: date) -> None:
     snapshot = serving_dir(args.warehouse) / "current.duckdb"
     con = connect(snapshot.resolve(), read_only=True)
+    warehouse = connect(args.warehouse, read_only=True)
     headers = {"Authorization": f"Bearer {key}"}
     print("| case | median (ms) | max (ms) |")
     print("|---|---|---|")
     with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
         for case in CASES:
-            cold, again, local = one_case(client, con, case, assistant, last, args.repeat)
-            print(row(f"{case[0]}, cold", cold))
-            print(row(f"{case[0]}, repeat", again))
-            print(row(f"{case[0]}, in process", local))
+            timings = one_case(client, con, warehouse, case, assistant, last, args.repeat)
+            for kind, values in zip(KINDS, timings, strict=True):
+                print(row(f"{case[0]}, {kind}", values))
     con.close()
+    warehouse.close()
 
 
 def main() -> None:
