@@ -147,6 +147,7 @@ def test_the_snapshot_holds_the_serving_marts_and_macros_and_nothing_else(site: 
     )
     assert [name for (name,) in macros] == [
         "customers_buckets",
+        "customers_frame",
         "customers_view",
         "dashboard_view",
         "sessions_view",

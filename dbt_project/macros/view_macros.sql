@@ -124,7 +124,13 @@
     from buckets, params
     order by buckets.bucket_start;
 
-    create or replace macro {{ marts }}.customers_view(
+    {#-
+        Everything of the Customers view but the users active per bucket: its buckets, the
+        window's totals and the new users per bucket, one row per bucket. The warehouse's
+        view below and the serving snapshot's (orchestration/serve/sql/
+        snapshot_customers_view.sql) count the active users each their own way on it.
+    -#}
+    create or replace macro {{ marts }}.customers_frame(
         assistant_id, from_date, to_date, grain := null, channel := 'all'
     ) as table
     with buckets as (
@@ -132,6 +138,56 @@
     ),
     params as (
         select bucket_grain, window_from, window_to from buckets limit 1
+    ),
+    bucket_new_users as (
+        select
+            {{ marts }}.customers_bucket_of(
+                c.first_session_date, params.bucket_grain, params.window_from
+            ) as bucket_start,
+            count(*) as new_users
+        from {{ marts }}.customers as c, params
+        where c.assistant_id = assistant_id
+            and (channel = 'all' or c.channel = channel)
+            and c.first_session_date between params.window_from and params.window_to
+        group by all
+    ),
+    totals as (
+        select * from {{ marts }}.sessions_view(assistant_id, from_date, to_date, channel := channel)
+    )
+    select
+        totals.assistant_id,
+        totals.channel,
+        totals.from_date,
+        totals.to_date,
+        buckets.bucket_grain as grain,
+        totals.total_users,
+        totals.unique_users,
+        totals.recurring_users,
+        totals.unique_pct,
+        totals.recurring_pct,
+        buckets.bucket_start,
+        buckets.bucket_end,
+        coalesce(bucket_new_users.new_users, 0) as new_users
+    from buckets
+    cross join totals
+    left join bucket_new_users on buckets.bucket_start = bucket_new_users.bucket_start
+    order by buckets.bucket_start;
+
+    create or replace macro {{ marts }}.customers_view(
+        assistant_id, from_date, to_date, grain := null, channel := 'all'
+    ) as table
+    with frame as (
+        select * from {{ marts }}.customers_frame(
+            assistant_id, from_date, to_date, grain := grain, channel := channel
+        )
+    ),
+    params as (
+        select
+            frame.grain as bucket_grain,
+            frame.from_date as window_from,
+            frame.to_date as window_to
+        from frame
+        limit 1
     ),
     window_days as (
         select
@@ -165,45 +221,17 @@
             on bucket_users.user_channel = window_users.user_channel
             and bucket_users.user_id = window_users.user_id
         group by bucket_users.bucket_start
-    ),
-    bucket_new_users as (
-        select
-            {{ marts }}.customers_bucket_of(
-                c.first_session_date, params.bucket_grain, params.window_from
-            ) as bucket_start,
-            count(*) as new_users
-        from {{ marts }}.customers as c, params
-        where c.assistant_id = assistant_id
-            and (channel = 'all' or c.channel = channel)
-            and c.first_session_date between params.window_from and params.window_to
-        group by all
-    ),
-    totals as (
-        select * from {{ marts }}.sessions_view(assistant_id, from_date, to_date, channel := channel)
     )
     select
-        totals.assistant_id,
-        totals.channel,
-        totals.from_date,
-        totals.to_date,
-        buckets.bucket_grain as grain,
-        totals.total_users,
-        totals.unique_users,
-        totals.recurring_users,
-        totals.unique_pct,
-        totals.recurring_pct,
-        buckets.bucket_start,
-        buckets.bucket_end,
+        frame.* exclude (new_users),
         coalesce(bucket_activity.active_users, 0) as active_users,
         coalesce(bucket_activity.active_users, 0)
             - coalesce(bucket_activity.recurring_users, 0) as bucket_unique_users,
         coalesce(bucket_activity.recurring_users, 0) as bucket_recurring_users,
-        coalesce(bucket_new_users.new_users, 0) as new_users
-    from buckets
-    cross join totals
-    left join bucket_activity on buckets.bucket_start = bucket_activity.bucket_start
-    left join bucket_new_users on buckets.bucket_start = bucket_new_users.bucket_start
-    order by buckets.bucket_start;
+        frame.new_users
+    from frame
+    left join bucket_activity on frame.bucket_start = bucket_activity.bucket_start
+    order by frame.bucket_start;
 
     create or replace macro {{ marts }}.dashboard_view(assistant_id, as_of := null) as table
     with params as (
