@@ -69,6 +69,22 @@
         window_from
     );
 
+    {#-
+        The Customers view's bucket size: the one asked for, or by the window's length (day
+        up to 31 days, week up to 182, else month).
+    -#}
+    create or replace macro {{ marts }}.customers_grain(from_date, to_date, grain) as
+    case
+        when grain is not null and grain not in ('day', 'week', 'month')
+            then error('grain must be day, week or month')
+        when grain is not null then grain
+        when date_diff('day', cast(from_date as date), cast(to_date as date)) + 1 <= 31
+            then 'day'
+        when date_diff('day', cast(from_date as date), cast(to_date as date)) + 1 <= 182
+            then 'week'
+        else 'month'
+    end;
+
     create or replace macro {{ marts }}.customers_buckets(
         from_date, to_date, grain := null
     ) as table
@@ -76,16 +92,7 @@
         select
             cast(from_date as date) as window_from,
             cast(to_date as date) as window_to,
-            case
-                when grain is not null and grain not in ('day', 'week', 'month')
-                    then error('grain must be day, week or month')
-                when grain is not null then grain
-                when date_diff('day', cast(from_date as date), cast(to_date as date)) + 1 <= 31
-                    then 'day'
-                when date_diff('day', cast(from_date as date), cast(to_date as date)) + 1 <= 182
-                    then 'week'
-                else 'month'
-            end as bucket_grain
+            {{ marts }}.customers_grain(from_date, to_date, grain) as bucket_grain
     ),
     bucket_starts as (
         select
@@ -137,7 +144,10 @@
         select * from {{ marts }}.customers_buckets(from_date, to_date, grain := grain)
     ),
     params as (
-        select bucket_grain, window_from, window_to from buckets limit 1
+        select
+            cast(from_date as date) as window_from,
+            cast(to_date as date) as window_to,
+            {{ marts }}.customers_grain(from_date, to_date, grain) as bucket_grain
     ),
     bucket_new_users as (
         select
@@ -183,11 +193,9 @@
     ),
     params as (
         select
-            frame.grain as bucket_grain,
-            frame.from_date as window_from,
-            frame.to_date as window_to
-        from frame
-        limit 1
+            cast(from_date as date) as window_from,
+            cast(to_date as date) as window_to,
+            {{ marts }}.customers_grain(from_date, to_date, grain) as bucket_grain
     ),
     window_days as (
         select

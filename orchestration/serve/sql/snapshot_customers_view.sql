@@ -16,11 +16,9 @@ with frame as (
 
 params as (
     select
-        frame.grain as bucket_grain,
-        frame.from_date as window_from,
-        frame.to_date as window_to
-    from frame
-    limit 1
+        cast(from_date as date) as window_from,
+        cast(to_date as date) as window_to,
+        marts.customers_grain(from_date, to_date, grain) as bucket_grain
 ),
 
 window_days as (
