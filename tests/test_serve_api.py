@@ -11,6 +11,7 @@ import json
 import re
 import stat
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ import duckdb
 import pytest
 
 from orchestration import settings
+from orchestration.serve.answers import Answers
 from orchestration.serve.snapshot import SERVING_TABLES
 
 from .conftest import Deployment
@@ -140,14 +142,84 @@ def test_the_snapshot_holds_the_serving_marts_and_macros_and_nothing_else(site: 
             for table in SERVING_TABLES
         }
     assert tables == sorted(
-        [("main", "snapshot_info")] + [("marts", table) for table in SERVING_TABLES]
+        [("main", "snapshot_info"), ("marts", "user_day_links")]
+        + [("marts", table) for table in SERVING_TABLES]
     )
-    assert [name for (name,) in macros] == ["customers_view", "dashboard_view", "sessions_view"]
+    assert [name for (name,) in macros] == [
+        "customers_buckets",
+        "customers_frame",
+        "customers_view",
+        "dashboard_view",
+        "sessions_view",
+    ]
     assert counts == {
         table: site.deployment.query(f"select count(*) from marts.{table}")[0][0]
         for table in SERVING_TABLES
     }
     assert counts["fct_user_days"] > 0
+
+
+CUSTOMERS_SQL = "select * from marts.customers_view(?, ?, ?, grain := ?, channel := ?)"
+
+
+def test_the_snapshots_customers_view_counts_as_the_warehouses(site: Site):
+    """The snapshot answers the Customers view from its own serving table (user_day_links):
+    row for row the warehouse's, for every assistant, channel and grain, over windows that
+    start and end inside and outside the data and cut weeks and months."""
+    windows = [
+        (date(2026, 1, 1), date(2026, 2, 14)),
+        (date(2025, 12, 20), date(2026, 1, 3)),
+        (date(2026, 1, 7), date(2026, 1, 7)),
+        (date(2026, 1, 14), date(2026, 2, 2)),
+        (date(2026, 1, 30), date(2026, 3, 5)),
+        (date(2025, 6, 1), date(2026, 6, 1)),
+    ]
+    cases = [
+        [assistant, first, last, grain, channel]
+        for assistant in (ACME, GLOBEX, INITECH)
+        for first, last in windows
+        for grain in (None, "day", "week", "month")
+        for channel in ("all", "web", "whatsapp")
+    ]
+    link = settings.serving_dir(site.deployment.warehouse) / "current.duckdb"
+    with (
+        duckdb.connect(str(link), read_only=True) as snapshot,
+        duckdb.connect(str(site.deployment.warehouse), read_only=True) as warehouse,
+    ):
+        served = [snapshot.execute(CUSTOMERS_SQL, case).fetchall() for case in cases]
+        built = [warehouse.execute(CUSTOMERS_SQL, case).fetchall() for case in cases]
+    assert served == built
+    assert sum(row[12] for rows in served for row in rows) > 0  # active users: real counts
+
+
+def test_a_repeated_question_gets_the_same_answer_from_the_cache(site: Site):
+    params = {"from": "2026-01-03", "to": "2026-02-09", "channel": "web"}
+    path = f"/v1/assistants/{ACME}/customers"
+    first, again = (site.server.get(path, site.key, params=params) for _ in range(2))
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content
+    assert again.headers["cache-control"] == "no-store"
+    args = ["--from", "2026-01-03", "--to", "2026-02-09", "--channel", "web"]
+    assert again.json() == cli_json(site.deployment, "customers", "--assistant", ACME, *args)
+    # the cache answers after the key's check, never in place of it
+    refused = site.server.get(path, site.other_key, params=params)
+    assert refused.status_code == 404
+
+
+def test_the_answer_cache_is_bounded_and_keeps_the_recently_used():
+    answers = Answers(limit=2)
+    computed: list[str] = []
+
+    def compute(text: str):
+        return lambda: computed.append(text) or text.encode()
+
+    assert answers.get("a", compute("a")) == b"a"
+    assert answers.get("b", compute("b")) == b"b"
+    assert answers.get("a", compute("a again")) == b"a"  # held: not computed again
+    assert answers.get("c", compute("c")) == b"c"  # over the limit: "b" leaves
+    assert answers.get("b", compute("b again")) == b"b again"
+    assert computed == ["a", "b", "c", "b again"]
+    assert len(answers) == 2
 
 
 # --------------------------------------------------------------------------- keys and scopes

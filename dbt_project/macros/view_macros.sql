@@ -51,23 +51,48 @@
         100 - {{ pct }} as recurring_pct
     from shaped;
 
-    create or replace macro {{ marts }}.customers_view(
-        assistant_id, from_date, to_date, grain := null, channel := 'all'
+    {#-
+        The start of the Customers bucket holding a date of the window, computed rather than
+        looked up in the buckets (a range join of every user-day to them took longer: 257 to
+        265 ms against 220 to 244 ms for a year at 10M). One branch per grain, so that each
+        `date_trunc` has a constant part; the first bucket starts at the window's first
+        day. DuckDB expands the macro where it is called; the serving snapshot's Customers
+        view (orchestration/serve/sql/snapshot_customers_view.sql) calls it too.
+    -#}
+    create or replace macro {{ marts }}.customers_bucket_of(day, bucket_grain, window_from) as
+    greatest(
+        case bucket_grain
+            when 'day' then day
+            when 'week' then cast(date_trunc('week', day) as date)
+            else cast(date_trunc('month', day) as date)
+        end,
+        window_from
+    );
+
+    {#-
+        The Customers view's bucket size: the one asked for, or by the window's length (day
+        up to 31 days, week up to 182, else month).
+    -#}
+    create or replace macro {{ marts }}.customers_grain(from_date, to_date, grain) as
+    case
+        when grain is not null and grain not in ('day', 'week', 'month')
+            then error('grain must be day, week or month')
+        when grain is not null then grain
+        when date_diff('day', cast(from_date as date), cast(to_date as date)) + 1 <= 31
+            then 'day'
+        when date_diff('day', cast(from_date as date), cast(to_date as date)) + 1 <= 182
+            then 'week'
+        else 'month'
+    end;
+
+    create or replace macro {{ marts }}.customers_buckets(
+        from_date, to_date, grain := null
     ) as table
     with params as (
         select
             cast(from_date as date) as window_from,
             cast(to_date as date) as window_to,
-            case
-                when grain is not null and grain not in ('day', 'week', 'month')
-                    then error('grain must be day, week or month')
-                when grain is not null then grain
-                when date_diff('day', cast(from_date as date), cast(to_date as date)) + 1 <= 31
-                    then 'day'
-                when date_diff('day', cast(from_date as date), cast(to_date as date)) + 1 <= 182
-                    then 'week'
-                else 'month'
-            end as bucket_grain
+            {{ marts }}.customers_grain(from_date, to_date, grain) as bucket_grain
     ),
     bucket_starts as (
         select
@@ -96,13 +121,90 @@
                 window_to
             ) as bucket_end
         from bucket_starts
+    )
+    select
+        params.bucket_grain,
+        params.window_from,
+        params.window_to,
+        buckets.bucket_start,
+        buckets.bucket_end
+    from buckets, params
+    order by buckets.bucket_start;
+
+    {#-
+        Everything of the Customers view but the users active per bucket: its buckets, the
+        window's totals and the new users per bucket, one row per bucket. The warehouse's
+        view below and the serving snapshot's (orchestration/serve/sql/
+        snapshot_customers_view.sql) count the active users each their own way on it.
+    -#}
+    create or replace macro {{ marts }}.customers_frame(
+        assistant_id, from_date, to_date, grain := null, channel := 'all'
+    ) as table
+    with buckets as (
+        select * from {{ marts }}.customers_buckets(from_date, to_date, grain := grain)
+    ),
+    params as (
+        select
+            cast(from_date as date) as window_from,
+            cast(to_date as date) as window_to,
+            {{ marts }}.customers_grain(from_date, to_date, grain) as bucket_grain
+    ),
+    bucket_new_users as (
+        select
+            {{ marts }}.customers_bucket_of(
+                c.first_session_date, params.bucket_grain, params.window_from
+            ) as bucket_start,
+            count(*) as new_users
+        from {{ marts }}.customers as c, params
+        where c.assistant_id = assistant_id
+            and (channel = 'all' or c.channel = channel)
+            and c.first_session_date between params.window_from and params.window_to
+        group by all
+    ),
+    totals as (
+        select * from {{ marts }}.sessions_view(assistant_id, from_date, to_date, channel := channel)
+    )
+    select
+        totals.assistant_id,
+        totals.channel,
+        totals.from_date,
+        totals.to_date,
+        buckets.bucket_grain as grain,
+        totals.total_users,
+        totals.unique_users,
+        totals.recurring_users,
+        totals.unique_pct,
+        totals.recurring_pct,
+        buckets.bucket_start,
+        buckets.bucket_end,
+        coalesce(bucket_new_users.new_users, 0) as new_users
+    from buckets
+    cross join totals
+    left join bucket_new_users on buckets.bucket_start = bucket_new_users.bucket_start
+    order by buckets.bucket_start;
+
+    create or replace macro {{ marts }}.customers_view(
+        assistant_id, from_date, to_date, grain := null, channel := 'all'
+    ) as table
+    with frame as (
+        select * from {{ marts }}.customers_frame(
+            assistant_id, from_date, to_date, grain := grain, channel := channel
+        )
+    ),
+    params as (
+        select
+            cast(from_date as date) as window_from,
+            cast(to_date as date) as window_to,
+            {{ marts }}.customers_grain(from_date, to_date, grain) as bucket_grain
     ),
     window_days as (
         select
             d.channel as user_channel,
             d.user_id,
             d.sessions,
-            {{ bucket_of('d.activity_date') }} as bucket_start
+            {{ marts }}.customers_bucket_of(
+                d.activity_date, params.bucket_grain, params.window_from
+            ) as bucket_start
         from {{ marts }}.fct_user_days as d, params
         where d.assistant_id = assistant_id
             and (channel = 'all' or d.channel = channel)
@@ -127,41 +229,17 @@
             on bucket_users.user_channel = window_users.user_channel
             and bucket_users.user_id = window_users.user_id
         group by bucket_users.bucket_start
-    ),
-    bucket_new_users as (
-        select {{ bucket_of('c.first_session_date') }} as bucket_start, count(*) as new_users
-        from {{ marts }}.customers as c, params
-        where c.assistant_id = assistant_id
-            and (channel = 'all' or c.channel = channel)
-            and c.first_session_date between params.window_from and params.window_to
-        group by all
-    ),
-    totals as (
-        select * from {{ marts }}.sessions_view(assistant_id, from_date, to_date, channel := channel)
     )
     select
-        totals.assistant_id,
-        totals.channel,
-        totals.from_date,
-        totals.to_date,
-        buckets.bucket_grain as grain,
-        totals.total_users,
-        totals.unique_users,
-        totals.recurring_users,
-        totals.unique_pct,
-        totals.recurring_pct,
-        buckets.bucket_start,
-        buckets.bucket_end,
+        frame.* exclude (new_users),
         coalesce(bucket_activity.active_users, 0) as active_users,
         coalesce(bucket_activity.active_users, 0)
             - coalesce(bucket_activity.recurring_users, 0) as bucket_unique_users,
         coalesce(bucket_activity.recurring_users, 0) as bucket_recurring_users,
-        coalesce(bucket_new_users.new_users, 0) as new_users
-    from buckets
-    cross join totals
-    left join bucket_activity on buckets.bucket_start = bucket_activity.bucket_start
-    left join bucket_new_users on buckets.bucket_start = bucket_new_users.bucket_start
-    order by buckets.bucket_start;
+        frame.new_users
+    from frame
+    left join bucket_activity on frame.bucket_start = bucket_activity.bucket_start
+    order by frame.bucket_start;
 
     create or replace macro {{ marts }}.dashboard_view(assistant_id, as_of := null) as table
     with params as (
@@ -189,15 +267,30 @@
             end as month_end
         from months
     ),
+    -- A chain counts for a month when it starts and ends in it (its last date by the month's
+    -- end, which is the as-of date for the as-of month): the chains of the 13 months, each
+    -- with the month it starts in, joined on that month (an equality, not a range join).
+    month_chains as (
+        select
+            cast(date_trunc('month', c.first_date) as date) as month_start,
+            c.last_date,
+            c.chain_length,
+            c.chains
+        from {{ marts }}.session_chains_daily as c, params
+        where c.assistant_id = assistant_id
+            and c.first_date >= cast(
+                date_trunc('month', params.as_of_date) - interval 12 month as date
+            )
+            and c.first_date <= params.as_of_date
+    ),
     chains as (
         select
             windows.offset_months,
             coalesce(sum(c.chains) filter (where c.chain_length = 1), 0)
                 - coalesce(sum(c.chains) filter (where c.chain_length = 2), 0) as users
         from windows
-        left join {{ marts }}.session_chains_daily as c
-            on c.assistant_id = assistant_id
-            and c.first_date >= windows.month_start
+        left join month_chains as c
+            on c.month_start = windows.month_start
             and c.last_date <= windows.month_end
         group by windows.offset_months
     ),
@@ -226,21 +319,3 @@
     order by month_start;
     {%- endif -%}
 {% endmacro %}
-
-
-{% macro bucket_of(date_sql) -%}
-{#-
-    The start of the Customers bucket holding a date of the window, computed rather than
-    looked up in the buckets (a range join of every user-day to them took longer: 257 to
-    265 ms against 220 to 244 ms for a year at 10M). One branch per grain, so that each
-    `date_trunc` has a constant part; the first bucket starts at the window's first day.
--#}
-greatest(
-    case params.bucket_grain
-        when 'day' then {{ date_sql }}
-        when 'week' then cast(date_trunc('week', {{ date_sql }}) as date)
-        else cast(date_trunc('month', {{ date_sql }}) as date)
-    end,
-    params.window_from
-)
-{%- endmacro %}

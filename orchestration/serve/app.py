@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import importlib.resources
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import duckdb
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
@@ -147,6 +148,23 @@ def visible(snapshot: Snapshot, key: ApiKey, assistant_id: str) -> Snapshot:
     return snapshot
 
 
+def answer(
+    snapshot: Snapshot,
+    question: Hashable | None,
+    view: Callable[[duckdb.DuckDBPyConnection], dict[str, Any]],
+) -> Response:
+    """The JSON of ``view`` on the snapshot, from its answer cache when ``question`` (the
+    view and its normalized parameters) was asked before; ``None``: not to be kept (an
+    answer that depends on the day it is asked)."""
+
+    def encode() -> bytes:
+        with snapshot.cursor() as con:
+            return JSONResponse(view(con)).body
+
+    body = encode() if question is None else snapshot.answers.get(question, encode)
+    return Response(body, media_type="application/json", headers=NO_STORE)
+
+
 def _snapshot(request: Request) -> Snapshot:
     """The newest published build: the one this request reads, from start to end."""
     return request.app.state.snapshots.current()
@@ -186,9 +204,10 @@ def dashboard(
 ) -> JSONResponse:
     """The Dashboard: users this month to date vs last month, and 12 months of them
     (`chatwh dashboard --json`)."""
-    with visible(_snapshot(request), key, assistant_id).cursor() as con:
-        day = parse_date("as_of", as_of) if as_of is not None else None
-        return JSONResponse(views.dashboard(con, assistant_id, day), headers=NO_STORE)
+    snapshot = visible(_snapshot(request), key, assistant_id)
+    day = parse_date("as_of", as_of) if as_of is not None else None
+    question = None if day is None else ("dashboard", assistant_id, day)  # None: as of today
+    return answer(snapshot, question, lambda con: views.dashboard(con, assistant_id, day))
 
 
 @router.get(
@@ -206,9 +225,9 @@ def sessions(
 ) -> JSONResponse:
     """The Sessions view: unique vs recurring users of the window (`chatwh sessions
     --json`)."""
-    with visible(_snapshot(request), key, assistant_id).cursor() as con:
-        window = window_of(assistant_id, from_, to, channel)
-        return JSONResponse(views.sessions(con, window), headers=NO_STORE)
+    snapshot = visible(_snapshot(request), key, assistant_id)
+    window = window_of(assistant_id, from_, to, channel)
+    return answer(snapshot, ("sessions", window), lambda con: views.sessions(con, window))
 
 
 @router.get(
@@ -227,9 +246,10 @@ def customers(
 ) -> JSONResponse:
     """The Customers view: the window's totals and one point per day, week or month
     (`chatwh customers --json`)."""
-    with visible(_snapshot(request), key, assistant_id).cursor() as con:
-        window = window_of(assistant_id, from_, to, channel)
-        return JSONResponse(views.customers(con, window, grain), headers=NO_STORE)
+    snapshot = visible(_snapshot(request), key, assistant_id)
+    window = window_of(assistant_id, from_, to, channel)
+    question = ("customers", window, grain)
+    return answer(snapshot, question, lambda con: views.customers(con, window, grain))
 
 
 def _one_line(error: RequestValidationError) -> str:

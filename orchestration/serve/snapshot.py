@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +28,7 @@ import duckdb
 
 from .. import views
 from ..warehouse import connect
+from .answers import Answers
 from .sql import identifier, literal, sql
 
 # What the views read (orchestration/views.py, through the macros of
@@ -39,6 +40,9 @@ SERVING_TABLES = (
     "customers",
     "dashboard_monthly_users",
 )
+# What only a snapshot holds: the Customers series' serving table, and the Customers view
+# that reads it in place of the warehouse's (docs/design.md "Serving the views over HTTP").
+SERVING_ONLY = ("snapshot_day_links", "snapshot_customers_view")
 CURRENT = "current.duckdb"
 PREFIX = "snapshot-"
 
@@ -85,6 +89,8 @@ def publish(con: duckdb.DuckDBPyConnection, serving: Path) -> Published:
             con.execute(f"drop {kind} {target}" + (" cascade" if kind == "schema" else ""))
         for table in SERVING_TABLES:
             con.execute(sql("snapshot_fill").format(table=identifier(table)))
+        for statement in SERVING_ONLY:
+            con.execute(sql(statement))
         con.execute(sql("snapshot_info"), {"published_at": began.replace(tzinfo=None)})
         con.execute("detach serving_snapshot")  # checkpoints: the file is whole, no WAL
     except BaseException:
@@ -146,6 +152,7 @@ class Snapshot:
     connection: duckdb.DuckDBPyConnection
     published_at: str
     assistant_ids: frozenset[str]  # read once: a snapshot never changes
+    answers: Answers = field(default_factory=Answers, compare=False)  # nor do its answers
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A connection of its own (one per request and thread) on this snapshot."""
@@ -196,6 +203,7 @@ class SnapshotReader:
             try:
                 status = target.stat()
                 connection = connect(target, read_only=True)
+                connection.execute(sql("snapshot_reader_settings"))
             except (FileNotFoundError, duckdb.IOException):
                 self._identity()  # no link at all: NoSnapshot
                 continue

@@ -230,7 +230,13 @@ function askKey(note) {
 async function refresh() {
   const mine = ++generation;
   const f = filters();
-  if (!f.assistant || !f.from || !f.to) return;
+  if (!f.assistant || !f.from || !f.to) return; // a date half typed: wait for the whole of it
+  if (f.from > f.to) {
+    // refused here, in the API's words, rather than sent for a 422 (ISO dates sort as text)
+    say(`from ${f.from} is after to ${f.to}`);
+    document.body.dataset.state = "error";
+    return;
+  }
   document.body.dataset.state = "loading";
   const base = `/v1/assistants/${encodeURIComponent(f.assistant)}`;
   const range = { from: f.from, to: f.to, channel: f.channel };
