@@ -11,7 +11,7 @@ export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
 # A range's per-day materializations stored in one write per asset (orchestration/instance_storage.py).
 export DAGSTER_EVENT_BATCH_SIZE ?= 1000
 
-.PHONY: install demo test bench bench-serve docs lint dev lock browser clean
+.PHONY: install demo test bench bench-serve docs lint dev lock browser java clean
 
 install: $(STAMP)
 
@@ -29,7 +29,11 @@ demo: install
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-test: install browser
+# Java for the Spark tests (dbt-spark's local SparkSession); Debian's headless JRE 17.
+java:
+	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
+test: install browser java
 	$(BIN)/pytest -n 2 --dist loadfile tests
 
 bench: install
@@ -60,7 +64,7 @@ dev: install
 
 # Re-resolve the pinned dependencies (needs the package registry).
 lock: install
-	$(BIN)/uv pip compile pyproject.toml --extra dev -p 3.11 -o requirements/lock.txt
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark -p 3.11 -o requirements/lock.txt
 
 # What the project made itself: dbt's output, the demo's folder, lint's scratch database.
 # Never the landing zone, the warehouse or the Dagster instance (data/landing,

@@ -83,7 +83,7 @@
         too (through `rewrite_from_month`), so it is built before them.
     -#}
     {{ return(api.Relation.create(
-        database=target.database,
+        database=target.database if target.database is defined else none,
         schema=generate_schema_name('intermediate', none),
         identifier='int_restart_point'
     )) }}
@@ -102,7 +102,7 @@
         {%- do return('null') -%}
     {%- endif -%}
     {%- set found = run_query(
-        'select cast(rewrite_from_month as varchar) from ' ~ relation
+        'select cast(rewrite_from_month as ' ~ dbt.type_string() ~ ') from ' ~ relation
     ).columns[0].values() -%}
     {%- if not found or found[0] is none -%}
         {%- do return('null') -%}

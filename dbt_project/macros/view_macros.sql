@@ -6,7 +6,7 @@
     in milliseconds at any history size. Created after every dbt invocation (on-run-end).
 -#}
 {% macro create_view_macros() %}
-    {%- if execute and flags.WHICH in ('run', 'build') -%}
+    {%- if execute and flags.WHICH in ('run', 'build') and target.type == 'duckdb' -%}
     {%- set marts = generate_schema_name('marts', none) -%}
     {%- set pct = round_percentage('unique_users', 'total_users') -%}
 

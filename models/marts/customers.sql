@@ -23,7 +23,7 @@ final as (
         max(session_date) as last_session_date,
         count(*) as lifetime_sessions,
         -- the contract's type: that of a sum, as in the per-user marts by date
-        {{ dbt.cast('sum(interaction_count)', 'hugeint') }} as lifetime_interactions,
+        {{ dbt.cast('sum(interaction_count)', type_total()) }} as lifetime_interactions,
         {{ build_stamp() }} as built_at
     from sessions
     group by assistant_id, channel, user_id

@@ -1,3 +1,5 @@
+{%- set this_month = dbt.cast(dbt.date_trunc('month', dbt.current_timestamp()), 'date') %}
+
 with
 
 user_months as (
@@ -15,13 +17,10 @@ assistants as (
 bounds as (
 
     select
-        coalesce(
-            min(activity_month),
-            {{ dbt.date_trunc('month', dbt.current_timestamp()) }}
-        ) as first_month,
+        coalesce(min(activity_month), {{ this_month }}) as first_month,
         greatest(
-            coalesce(max(activity_month), {{ dbt.date_trunc('month', dbt.current_timestamp()) }}),
-            {{ dbt.date_trunc('month', dbt.current_timestamp()) }}
+            coalesce(max(activity_month), {{ this_month }}),
+            {{ this_month }}
         ) as last_month
     from user_months
 
@@ -76,7 +75,7 @@ final as (
     select
         assistant_id,
         month_start_date,
-        strftime(month_start_date, '%Y-%m') as month,
+        {{ month_label('month_start_date') }} as month,
         users,
         previous_month_users,
         {{ month_over_month('users', 'previous_month_users') }}

@@ -40,9 +40,10 @@ rewritten as (
 ),
 
 {% if is_incremental() %}
-kept as (
+kept_ranked as (
 
-    -- the last two sessions before the rewritten months of each user who has rewritten ones
+    -- the sessions before the rewritten months of each user who has rewritten ones, the
+    -- latest first
     select
         kept_sessions.session_id,
         kept_sessions.assistant_id,
@@ -53,7 +54,10 @@ kept as (
         kept_sessions.interaction_count,
         kept_sessions.session_date,
         kept_sessions.session_month,
-        false as is_rewritten
+        row_number() over (
+            partition by kept_sessions.assistant_id, kept_sessions.channel, kept_sessions.user_id
+            order by kept_sessions.started_at desc
+        ) as recency
     from {{ this }} as kept_sessions
     where
         kept_sessions.session_month < {{ from_month }}
@@ -64,10 +68,25 @@ kept as (
                 and rewritten.channel = kept_sessions.channel
                 and rewritten.user_id = kept_sessions.user_id
         )
-    qualify row_number() over (
-        partition by kept_sessions.assistant_id, kept_sessions.channel, kept_sessions.user_id
-        order by kept_sessions.started_at desc
-    ) <= 2
+
+),
+
+kept as (
+
+    -- the last two of them
+    select
+        session_id,
+        assistant_id,
+        channel,
+        user_id,
+        started_at,
+        ended_at,
+        interaction_count,
+        session_date,
+        session_month,
+        false as is_rewritten
+    from kept_ranked
+    where recency <= 2
 
 ),
 
