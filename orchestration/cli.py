@@ -206,6 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-refresh", action="store_true", help="rebuild every dbt model from scratch"
     )
     run.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        help="where dbt builds the models (default: $CHATWH_ENGINE, else duckdb)",
+    )
+    run.add_argument(
         "--wait",
         type=float,
         default=0.0,
@@ -383,6 +388,7 @@ def run_and_report(
     full_refresh: bool = False,
     wait: float = 0.0,
     dagster_home: Path | None = None,
+    engine: str = "duckdb",
 ) -> int:
     from .pipeline import run_pipeline
 
@@ -396,6 +402,7 @@ def run_and_report(
         wait_seconds=wait,
         on_progress=lambda line: _say(f"  {line}"),
         dagster_home=dagster_home,
+        engine=engine,
     )
     audit = outcome.audit
     print(
@@ -432,7 +439,7 @@ def _say_traceback(traceback: str | None) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .settings import landing_root, warehouse_path
+    from .settings import engine, landing_root, warehouse_path
 
     first, last = _run_range(args)
     return run_and_report(
@@ -442,6 +449,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         last,
         full_refresh=args.full_refresh,
         wait=args.wait,
+        engine=engine(args.engine),
     )
 
 

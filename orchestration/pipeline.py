@@ -141,6 +141,7 @@ def run_pipeline(
     wait_seconds: float = 0.0,
     on_progress: Callable[[str], None] | None = None,
     dagster_home: Path | None = None,
+    engine: str = "duckdb",
 ) -> RunOutcome:
     """Load the arrival days [first, last] (default: all found) and build everything after."""
     check_landing(landing)
@@ -163,7 +164,7 @@ def run_pipeline(
         with writer_lock(warehouse, wait_seconds):
             # a foreign file, or a warehouse of another pseudonym key: stop before any work
             check_before_run(warehouse, key)
-            result = _execute(found, first, last, landing, full_refresh)
+            result = _execute(found, first, last, landing, full_refresh, engine)
             # this run's counts, read before the next writer (a run that `--wait`s) starts
             audit = _audit_totals(warehouse, first, last) if warehouse.exists() else {}
     finally:
@@ -195,7 +196,9 @@ def run_pipeline(
     return outcome
 
 
-def _execute(found: list[date], first: date, last: date, landing: str, full_refresh: bool):
+def _execute(
+    found: list[date], first: date, last: date, landing: str, full_refresh: bool, engine: str
+):
     with imports_without_gc():  # Dagster's imports: see gc_pause.py
         from dagster import DagsterInstance
 
@@ -230,7 +233,7 @@ def _execute(found: list[date], first: date, last: date, landing: str, full_refr
             run_config={"loggers": {"console": {"config": {"log_level": level}}}},
             # The definitions' resource was resolved at import; this run's warehouse and
             # landing (set in the environment by run_pipeline) may differ in a long process.
-            resources={"warehouse": warehouse_from_environment()},
+            resources={"warehouse": warehouse_from_environment(engine)},
             **partition,
         )
 

@@ -40,6 +40,18 @@ def landing_root(value: str | None = None) -> str:
     return root.rstrip("/")
 
 
+ENGINES = ("duckdb", "spark")
+
+
+def engine(value: str | None = None) -> str:
+    """Where dbt builds the models: ``duckdb`` (the warehouse file, the default) or ``spark``
+    (dbt-spark, docs/scaling.md); ``chatwh run --engine``, else CHATWH_ENGINE."""
+    chosen = value or os.environ.get("CHATWH_ENGINE") or "duckdb"
+    if chosen not in ENGINES:
+        raise ConfigError(f"engine {chosen!r} is not one of {', '.join(ENGINES)}")
+    return chosen
+
+
 def warehouse_path(value: str | None = None) -> Path:
     """The DuckDB warehouse file."""
     return Path(value or os.environ.get("CHATWH_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve()

@@ -12,14 +12,17 @@ the views and the serving snapshot read them as they read DuckDB's own marts.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
 
+from . import settings
 from .sql import load
+from .warehouse import connect
 
-ENGINES = ("duckdb", "spark")
 RAW_PARTITIONED = ("web_events", "whatsapp_messages")
 RAW_WHOLE = ("assistants", "erasures", "reloads")
 SPARK_SUFFIX = ".spark"
@@ -52,8 +55,9 @@ def export_raw(con: duckdb.DuckDBPyConnection, warehouse: str | Path) -> None:
         shutil.rmtree(new, ignore_errors=True)
         new.mkdir()
         [(rows,)] = con.execute(f"select count(*) from raw.{table}").fetchall()
-        name = "spark_export_partitioned" if table in RAW_PARTITIONED and rows else "spark_export_whole"
-        con.execute(_statement(name, table=table, folder=str(new)))
+        by_day = table in RAW_PARTITIONED and rows
+        statement = "spark_export_partitioned" if by_day else "spark_export_whole"
+        con.execute(_statement(statement, table=table, folder=str(new)))
         old = raw / f".{table}.old"
         shutil.rmtree(old, ignore_errors=True)
         if final.exists():
@@ -81,10 +85,61 @@ def dbt_arguments(warehouse: str | Path) -> list[str]:
     return ["--target", "spark", "--vars", json.dumps({"spark_tables": built_tables(warehouse)})]
 
 
-def attach_marts(con: duckdb.DuckDBPyConnection, warehouse: str | Path) -> None:
-    """The Spark marts as DuckDB views over their Parquet (replacing any earlier ones)."""
+def prepare_build(warehouse: str | Path) -> list[str]:
+    """Raw as Parquet for Spark, then dbt's arguments for the build on Spark."""
+    with connect(Path(warehouse)) as con:
+        export_raw(con, warehouse)
+    return dbt_arguments(warehouse)
+
+
+def mart_columns(manifest: Path) -> dict[str, list[tuple[str, str]]]:
+    """Each mart's columns and their DuckDB types, in the order of its YAML contract (the
+    DuckDB tables' order: Spark puts a table's partition columns last)."""
+    nodes = json.loads(Path(manifest).read_text())["nodes"].values()
+    return {
+        node["name"]: [(column["name"], column["data_type"]) for column in node["columns"].values()]
+        for node in nodes
+        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+    }
+
+
+def attach_marts(con: duckdb.DuckDBPyConnection, warehouse: str | Path, manifest: Path) -> None:
+    """Copy the Spark marts into the warehouse file (replacing the earlier copies), each
+    with the columns and types of a DuckDB build."""
     marts = spark_root(warehouse) / "tables" / "marts"
     con.execute("create schema if not exists marts")
-    for folder in sorted(marts.glob("*")):
+    for name, columns in sorted(mart_columns(manifest).items()):
+        folder = marts / name
         if folder.is_dir() and next(folder.rglob("*.parquet"), None) is not None:
-            con.execute(_statement("spark_marts_views", table=folder.name, folder=str(folder)))
+            quoted = {column: '"' + column.replace('"', '""') + '"' for column, _ in columns}
+            listed = ", ".join(
+                f"cast({quoted[column]} as {data_type}) as {quoted[column]}"
+                for column, data_type in columns
+            )
+            statement = _statement("spark_mart_copy", table=name, folder=str(folder))
+            con.execute(statement.replace("{{ columns }}", listed))
+
+
+VIEW_MACROS = ("run-operation", "install_view_macros", "--target", "duckdb", "--quiet")
+
+
+def install_view_macros(warehouse: str | Path) -> None:
+    """The serving layer's DuckDB table macros in the warehouse file (a dbt run-operation
+    on the DuckDB target, which writes the macros and nothing else)."""
+    target = settings.dbt_target_path(warehouse)
+    completed = subprocess.run(
+        [str(settings.DBT_EXECUTABLE), *VIEW_MACROS, "--target-path", f"{target}-views"],
+        cwd=settings.DBT_PROJECT_DIR,
+        env={
+            **os.environ,
+            "CHATWH_WAREHOUSE": str(Path(warehouse).resolve()),
+            "DBT_PROFILES_DIR": str(settings.DBT_PROJECT_DIR),
+        },
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(
+            "making the view macros after the Spark build failed: "
+            + (completed.stdout.strip().splitlines() or ["no output"])[-1]
+        )

@@ -6,7 +6,7 @@
     in milliseconds at any history size. Created after every dbt invocation (on-run-end).
 -#}
 {% macro create_view_macros() %}
-    {%- if execute and flags.WHICH in ('run', 'build') and target.type == 'duckdb' -%}
+    {%- if execute and flags.WHICH in ('run', 'build', 'run-operation') and target.type == 'duckdb' -%}
     {%- set marts = generate_schema_name('marts', none) -%}
     {%- set pct = round_percentage('unique_users', 'total_users') -%}
 
@@ -318,4 +318,14 @@
     where offset_months < 12
     order by month_start;
     {%- endif -%}
+{% endmacro %}
+
+
+{% macro install_view_macros() %}
+    {#-
+        The view macros alone (`dbt run-operation install_view_macros --target duckdb`):
+        after a Spark build, whose marts are copied into the warehouse file
+        (orchestration/spark.py), since the on-run-end hook makes them on DuckDB only.
+    -#}
+    {%- do run_query(create_view_macros()) -%}
 {% endmacro %}

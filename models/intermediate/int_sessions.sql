@@ -148,7 +148,7 @@ final as (
         ended_at,
         interaction_count,
         session_date,
-        {{ dbt.cast(dbt.date_trunc('month', 'session_date'), 'date') }} as session_month,
+        {{ dbt.date_trunc('month', 'session_date') }} as session_month,
         {{ build_stamp() }} as built_at
     from dated
 

@@ -19,7 +19,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from .. import settings
+from .. import settings, spark
 from .ingest import RAW_ASSISTANTS, RAW_KEYS
 from .mart_metadata import preload_pandas, with_mart_metadata
 from .resources import Warehouse
@@ -112,6 +112,8 @@ def chat_warehouse_dbt(
     args = ["build", "--exclude-resource-type", "unit_test"]
     if context.run.tags.get("chatwh/full_refresh") == "true":
         args.append("--full-refresh")
+    if warehouse.engine == "spark":
+        args += spark.prepare_build(warehouse.path)
     progress.info("dbt: %s", " ".join(args))
     preload_pandas()  # for the marts' preview, after the build
     invocation = dbt.cli(
@@ -143,6 +145,10 @@ def chat_warehouse_dbt(
     except Exception:
         yield from held  # what dbt built before it failed is still materialized
         raise
+    if warehouse.engine == "spark":
+        with warehouse.connect() as con:
+            spark.attach_marts(con, warehouse.path, dbt_project().manifest_path)
+        spark.install_view_macros(warehouse.path)
     with warehouse.connect() as con:
         described = {
             id(marts[name]): output

@@ -22,6 +22,8 @@ class Warehouse(dg.ConfigurableResource):
     path: str
     landing: str
     pseudonym_key: str
+    # where dbt builds the models: "duckdb" (this file) or "spark" (orchestration/spark.py)
+    engine: str = "duckdb"
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         return connect(Path(self.path))
@@ -32,7 +34,7 @@ class Warehouse(dg.ConfigurableResource):
         return self.pseudonym_key.encode("utf-8")
 
 
-def warehouse_from_environment() -> Warehouse:
+def warehouse_from_environment(engine: str | None = None) -> Warehouse:
     """Resolved once per process; the same CHATWH_WAREHOUSE reaches dbt's profiles.yml."""
     path = str(settings.warehouse_path())
     os.environ["CHATWH_WAREHOUSE"] = path
@@ -40,6 +42,7 @@ def warehouse_from_environment() -> Warehouse:
         path=path,
         landing=settings.landing_root(),
         pseudonym_key=dg.EnvVar("CHATWH_PSEUDONYM_KEY").get_value(""),
+        engine=settings.engine(engine),
     )
 
 

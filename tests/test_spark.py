@@ -1,0 +1,142 @@
+"""The same warehouse on Apache Spark (`chatwh run --engine spark`): equal to DuckDB.
+
+Real Spark in local mode (dbt-spark's session method, `local[2]`, the in-memory catalog),
+real dbt, real Dagster, the real `chatwh` in subprocesses, on a small simulated landing
+zone with the edge cases: late data that joins two sessions of a user into one, a
+redelivery of the first day's interactions on a later day (a duplicate across days), an
+erasure, and assistants in several time zones. Every mart of a full build on Spark equals
+DuckDB's row for row (EXCEPT ALL both ways); then a nightly on Spark, with the late files
+and the erasure, equals a full build of everything on DuckDB, and so a full build on Spark.
+Spark's marts are compared where the views and the serving snapshot read them: their
+copies in the warehouse file, made from Spark's Parquet (orchestration/spark.py), which
+are compared with the Parquet too.
+
+Each Spark invocation starts a JVM (about 10 s): the file runs Spark twice.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from orchestration.spark import spark_root
+from tests.conftest import Deployment, make_deployment
+from tests.support import arrival_days, compare_tables, query
+from tests.test_orchestration import plan_late_delivery
+
+START = date(2026, 1, 1)
+DAYS = 4
+USERS = 80
+# every mart, all columns but when its rows were built
+MARTS = {
+    "marts.fct_sessions": "* exclude (built_at)",
+    "marts.fct_user_days": "* exclude (built_at)",
+    "marts.fct_user_months": "* exclude (built_at)",
+    "marts.session_chains_daily": "* exclude (built_at)",
+    "marts.customers": "* exclude (built_at)",
+    "marts.dashboard_monthly_users": "*",
+    "marts.dim_assistants": "*",
+}
+
+
+def differences(left: Path, right: Path) -> dict[str, tuple]:
+    """The marts that differ between two warehouses, with their first differing rows."""
+    compared = compare_tables(left, right, MARTS)
+    return {table: found for table, found in compared.items() if found[0] or found[1]}
+
+
+def copies_differ_from_parquet(warehouse: Path) -> dict[str, int]:
+    """Rows that differ between each mart's copy in the warehouse file and Spark's Parquet."""
+    marts = spark_root(warehouse) / "tables" / "marts"
+    found = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in MARTS:
+            name = table.removeprefix("marts.")
+            parquet = f"read_parquet('{marts / name}/**/*.parquet', hive_partitioning = true)"
+            rows = con.execute(
+                f"select count(*) from ((select * from {table} except all select * from {parquet})"
+                f" union all (select * from {parquet} except all select * from {table}))"
+            ).fetchall()[0][0]
+            if rows:
+                found[name] = rows
+    return found
+
+
+def erased_user(deployment: Deployment) -> str:
+    """A web user with sessions on more than one day (the anonymousId, as the landing has it)."""
+    [(user,)] = deployment.query(
+        """
+        select user_id from marts.fct_user_days where channel = 'web'
+        group by user_id having count(*) > 1 order by user_id limit 1
+        """
+    )
+    return user
+
+
+def view_answers(deployment: Deployment) -> list[dict]:
+    """The three views of the first assistant, as `chatwh` prints them in JSON."""
+    [(assistant,)] = deployment.query("select min(assistant_id) from marts.dim_assistants")
+    window = ["--from", START.isoformat(), "--to", "2026-01-31"]
+    return [
+        json.loads(deployment.chatwh(*command, "--json").stdout)
+        for command in (
+            ["dashboard", "--assistant", assistant, "--as-of", "2026-01-31"],
+            ["sessions", "--assistant", assistant, *window],
+            ["customers", "--assistant", assistant, *window],
+        )
+    ]
+
+
+def test_spark_builds_duckdbs_marts_and_a_nightly_on_spark_equals_a_full_build(tmp_path):
+    spark = make_deployment(tmp_path / "spark")
+    spark.chatwh(
+        "simulate",
+        "--out",
+        str(spark.landing),
+        "--start",
+        START.isoformat(),
+        "--days",
+        str(DAYS),
+        "--users",
+        str(USERS),
+    )
+    zones = {
+        line.split(",")[2] for line in (spark.landing / "assistants.csv").read_text().split()[1:]
+    }
+    assert len(zones) > 1, "the assistants share one time zone"
+    late = plan_late_delivery(spark.landing)
+    days = arrival_days(spark.landing)
+    assert late.day < days[-1]
+    before = make_deployment(tmp_path / "duckdb-before")
+    shutil.copytree(spark.landing, before.landing)
+
+    # a full build of every day on each engine: the same marts
+    spark.run("--engine", "spark")
+    before.run()
+    assert differences(before.warehouse, spark.warehouse) == {}
+    assert copies_differ_from_parquet(spark.warehouse) == {}
+    assert view_answers(spark) == view_answers(before)
+
+    # the late files (a day already built) and an erasure, then a nightly of that day on
+    # Spark; the reference is one full build of the same landing zone on DuckDB
+    person = erased_user(before)
+    late.write(spark.landing)
+    after = make_deployment(tmp_path / "duckdb-after")
+    shutil.copytree(spark.landing, after.landing)
+    spark.chatwh("forget", "--anonymous-id", person, "--warehouse", str(spark.warehouse))
+    spark.run("--engine", "spark", "--date", late.day.isoformat())
+    after.run()
+    after.chatwh("forget", "--anonymous-id", person, "--warehouse", str(after.warehouse))
+
+    merged = "select count(*) from marts.fct_sessions where user_id = ?"
+    assert query(spark.warehouse, merged, [late.merged_user]) < query(
+        before.warehouse, merged, [late.merged_user]
+    ), "the late events did not join two sessions"
+    assert query(spark.warehouse, merged, [person]) == [(0,)]
+    assert differences(after.warehouse, spark.warehouse) == {}
+    assert copies_differ_from_parquet(spark.warehouse) == {}
+    assert view_answers(spark) == view_answers(after)
