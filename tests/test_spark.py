@@ -57,10 +57,22 @@ def copies_differ_from_parquet(warehouse: Path) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table in MARTS:
             name = table.removeprefix("marts.")
-            parquet = f"read_parquet('{marts / name}/**/*.parquet', hive_partitioning = true)"
+            columns = ", ".join(
+                row[0]
+                for row in con.execute(
+                    "select column_name from information_schema.columns where table_schema = "
+                    "'marts' and table_name = ? order by ordinal_position",
+                    [name],
+                ).fetchall()
+            )
+            parquet = (
+                f"(select {columns} from read_parquet('{marts / name}/**/*.parquet',"
+                " hive_partitioning = true))"
+            )
+            copy = f"(select {columns} from {table})"
             rows = con.execute(
-                f"select count(*) from ((select * from {table} except all select * from {parquet})"
-                f" union all (select * from {parquet} except all select * from {table}))"
+                f"select count(*) from ((from {copy} except all from {parquet})"
+                f" union all (from {parquet} except all from {copy}))"
             ).fetchall()[0][0]
             if rows:
                 found[name] = rows
