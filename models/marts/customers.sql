@@ -51,25 +51,20 @@ changed_users as (
 
 ),
 
+{% endif %}
 sessions as (
 
     select all_sessions.*
     from all_sessions
-    inner join changed_users
-        on all_sessions.assistant_id = changed_users.assistant_id
-        and all_sessions.channel = changed_users.channel
-        and all_sessions.user_id = changed_users.user_id
+    {%- if is_incremental() %}
+        inner join changed_users
+            on all_sessions.assistant_id = changed_users.assistant_id
+            and all_sessions.channel = changed_users.channel
+            and all_sessions.user_id = changed_users.user_id
+    {%- endif %}
 
 ),
 
-{% else %}
-sessions as (
-
-    select * from all_sessions
-
-),
-
-{% endif %}
 final as (
 
     select
