@@ -83,6 +83,16 @@ def dagster_environment(home: Path) -> dict[str, str]:
     }
 
 
+def dbt_environment(warehouse: str | Path) -> dict[str, str]:
+    """The environment of a dbt subprocess on ``warehouse``: this one's, with the warehouse
+    that dbt's profile reads and the project's profiles folder."""
+    return {
+        **os.environ,
+        "CHATWH_WAREHOUSE": str(Path(warehouse).resolve()),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+    }
+
+
 def pseudonym_key_kind() -> str:
     """Which pseudonym key is in force, for a person to read (never the key itself):
     ``unset``, ``demo`` (the public demo key) or ``set`` (a key of the operator's)."""

@@ -12,7 +12,6 @@ the views and the serving snapshot read them as they read DuckDB's own marts.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -130,11 +129,7 @@ def install_view_macros(warehouse: str | Path) -> None:
     completed = subprocess.run(
         [str(settings.DBT_EXECUTABLE), *VIEW_MACROS, "--target-path", f"{target}-views"],
         cwd=settings.DBT_PROJECT_DIR,
-        env={
-            **os.environ,
-            "CHATWH_WAREHOUSE": str(Path(warehouse).resolve()),
-            "DBT_PROFILES_DIR": str(settings.DBT_PROJECT_DIR),
-        },
+        env=settings.dbt_environment(warehouse),
         capture_output=True,
         text=True,
     )
