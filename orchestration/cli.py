@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from datetime import date
@@ -587,7 +586,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     demo = DemoFolder(settings.demo_dir())
     demo.prepare()
     # the demo's own key: its warehouse is the demo's, whatever key the shell exports
-    os.environ["CHATWH_PSEUDONYM_KEY"] = settings.DEMO_PSEUDONYM_KEY
+    # (`chatwh demo` starts itself again with it: orchestration/launcher.py)
+    if settings.pseudonym_key_kind() != "demo":
+        raise settings.ConfigError(
+            "the demo runs with the public demo key: start it as `chatwh demo`"
+        )
     _say("demo: using the public demo pseudonym key (set CHATWH_PSEUDONYM_KEY in production)")
     end = date.today()
     start = date.fromordinal(end.toordinal() - args.days)
@@ -708,7 +711,9 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"{prog}: interrupted")
         return 130
     except Exception as error:  # every error a person can cause ends here, as one line
-        if os.environ.get("CHATWH_DEBUG"):
+        from .settings import debug
+
+        if debug():
             raise
         _say(f"{prog}: error: {describe(error)}")
         return EXIT_USAGE if isinstance(error, UsageError) else EXIT_FAILED

@@ -60,7 +60,7 @@ def dbt_project() -> DbtProject:
                 [sys.executable, "-m", "dbt.cli.main", "parse", "--quiet", "--target-path", parsed],
                 cwd=settings.DBT_PROJECT_DIR,
                 check=True,
-                env={**os.environ, "DBT_PROFILES_DIR": str(settings.DBT_PROJECT_DIR)},
+                env=settings.dbt_environment(),
             )
             os.replace(Path(parsed) / "manifest.json", project.manifest_path)
     return project
@@ -112,10 +112,10 @@ def chat_warehouse_dbt(
     args = ["build", "--exclude-resource-type", "unit_test"]
     if context.run.tags.get("chatwh/full_refresh") == "true":
         args.append("--full-refresh")
-    progress.info("dbt: %s", " ".join(args))
+    progress.info("dbt: %s", " ".join(args))  # without the vars: they name the warehouse file
     preload_pandas()  # for the marts' preview, after the build
     invocation = dbt.cli(
-        args,
+        [*args, *settings.dbt_vars(warehouse.path)],
         context=context,
         raise_on_error=True,
         target_path=settings.dbt_target_path(warehouse.path),
