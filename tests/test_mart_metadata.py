@@ -26,10 +26,9 @@ def markdown_rows(text: str) -> list[dict[str, str]]:
     return [dict(zip(header, row, strict=True)) for row in rows]
 
 
-def latest_marts(deployment: Deployment, monkeypatch) -> dict[str, dict]:
+def latest_marts(deployment: Deployment) -> dict[str, dict]:
     """The metadata of each mart's latest materialization in the deployment's instance."""
     home = deployment.env["DAGSTER_HOME"]
-    monkeypatch.setenv("DAGSTER_HOME", home)  # dagster.yaml's storage reads it
     marts = [
         row[0]
         for row in deployment.query(
@@ -45,8 +44,8 @@ def latest_marts(deployment: Deployment, monkeypatch) -> dict[str, dict]:
         }
 
 
-def test_every_mart_carries_its_row_count(simulated: Deployment, monkeypatch) -> None:
-    materialized = latest_marts(simulated, monkeypatch)
+def test_every_mart_carries_its_row_count(simulated: Deployment) -> None:
+    materialized = latest_marts(simulated)
     assert {"customers", "fct_sessions", "session_chains_daily"} <= set(materialized)
     for mart, metadata in materialized.items():
         [(rows,)] = simulated.query(f"select count(*) from marts.{mart}")
@@ -54,10 +53,8 @@ def test_every_mart_carries_its_row_count(simulated: Deployment, monkeypatch) ->
     assert materialized["fct_sessions"][ROW_COUNT].value > 0
 
 
-def test_every_mart_carries_the_sessions_preview(simulated: Deployment, monkeypatch) -> None:
-    previews = {
-        mart: meta["preview"].value for mart, meta in latest_marts(simulated, monkeypatch).items()
-    }
+def test_every_mart_carries_the_sessions_preview(simulated: Deployment) -> None:
+    previews = {mart: meta["preview"].value for mart, meta in latest_marts(simulated).items()}
     [preview] = set(previews.values())  # the same on every mart of the run
     [(latest,)] = simulated.query("select max(session_date) from marts.fct_sessions")
     first = latest - timedelta(days=PREVIEW_DAYS - 1)
@@ -124,7 +121,6 @@ def test_the_marts_dbt_built_before_it_failed_are_still_materialized(
     completed = deployment.run("--date", "2026-02-14", check=False)
     assert completed.returncode != 0 and "session_chains_daily" in completed.stderr
 
-    monkeypatch.setenv("DAGSTER_HOME", deployment.env["DAGSTER_HOME"])
     with dg.DagsterInstance.from_config(deployment.env["DAGSTER_HOME"]) as instance:
         [run] = instance.get_runs()
         assert run.status == dg.DagsterRunStatus.FAILURE

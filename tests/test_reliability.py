@@ -286,10 +286,8 @@ def test_killed_runs_then_a_rerun_equal_an_uninterrupted_run(reference: Referenc
     assert "checks:" in final.stdout
     # the killed runs do not hold the "warehouse" pool for ever: they show as failed
     home = Path(deployment.env["DAGSTER_HOME"])
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DAGSTER_HOME", str(home))
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            statuses = [run.status for run in reversed(instance.get_runs())]
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        statuses = [run.status for run in reversed(instance.get_runs())]
     assert statuses == [dg.DagsterRunStatus.FAILURE] * len(KILL_POINTS) + [
         dg.DagsterRunStatus.SUCCESS
     ]
