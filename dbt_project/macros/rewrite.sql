@@ -37,6 +37,13 @@
         a day or later: that month is the answer. A change without `changed_from` (a time
         zone changed) rewrites from the beginning (1970-01).
     -#}
+    {#- the earliest change as a literal: the scan of `sessions` then skips older row groups -#}
+    {%- set earliest = run_query(
+        'select cast(min(changed_from) as ' ~ dbt.type_string() ~ ') from ' ~ changes
+    ).columns[0].values()[0] if execute else none %}
+    {%- set earliest_change = dbt.cast(
+        dbt.string_literal(earliest) if earliest else 'null', dbt.type_timestamp()
+    ) %}
     with
 
     changes as (
@@ -57,9 +64,7 @@
             and changes.user_id = sessions.user_id
             and sessions.ended_at >= {{ minus_session_timeout('changes.changed_from') }}
             -- the same bound for every change: a filter on one column of the scan
-            and sessions.ended_at >= (
-                select {{ minus_session_timeout('min(changed_from)') }} from changes
-            )
+            and sessions.ended_at >= {{ minus_session_timeout(earliest_change) }}
         group by changes.assistant_id, changes.channel, changes.user_id, changes.changed_from
 
     )
