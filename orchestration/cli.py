@@ -583,14 +583,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import DemoFolder
     from .warehouse import open_for_queries
 
-    demo = DemoFolder(settings.demo_dir())
-    demo.prepare()
     # the demo's own key: its warehouse is the demo's, whatever key the shell exports
     # (`chatwh demo` starts itself again with it: orchestration/launcher.py)
     if settings.pseudonym_key_kind() != "demo":
         raise settings.ConfigError(
             "the demo runs with the public demo key: start it as `chatwh demo`"
         )
+    demo = DemoFolder(settings.demo_dir())
+    demo.prepare()
     _say("demo: using the public demo pseudonym key (set CHATWH_PSEUDONYM_KEY in production)")
     end = date.today()
     start = date.fromordinal(end.toordinal() - args.days)

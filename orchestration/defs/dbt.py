@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import (
+    DagsterDbtCliRuntimeError,
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
@@ -114,8 +115,9 @@ def chat_warehouse_dbt(
         args.append("--full-refresh")
     progress.info("dbt: %s", " ".join(args))  # without the vars: they name the warehouse file
     preload_pandas()  # for the marts' preview, after the build
+    dbt_vars = settings.dbt_vars(warehouse.path)
     invocation = dbt.cli(
-        [*args, *settings.dbt_vars(warehouse.path)],
+        [*args, *dbt_vars],
         context=context,
         raise_on_error=True,
         target_path=settings.dbt_target_path(warehouse.path),
@@ -140,8 +142,14 @@ def chat_warehouse_dbt(
                 held.append(event)
                 continue
             yield event
-    except Exception:
+    except DagsterDbtCliRuntimeError as error:
         yield from held  # what dbt built before it failed is still materialized
+        # dagster-dbt's error quotes dbt's command line: said without the vars, which name
+        # the warehouse file and would push dbt's own error out of the one-line message
+        said = str(error).replace(" " + " ".join(dbt_vars), "")
+        raise DagsterDbtCliRuntimeError(description=said) from None
+    except Exception:
+        yield from held
         raise
     with warehouse.connect() as con:
         described = {
