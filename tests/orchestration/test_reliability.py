@@ -25,7 +25,7 @@ import pytest
 
 from orchestration.pseudonym import pseudonymize
 from tests.conftest import CHATWH, TEST_KEY, Deployment, make_deployment, run_chatwh
-from tests.support import (
+from tests.support.support import (
     arrival_days,
     build_once,
     compare_tables,

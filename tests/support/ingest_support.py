@@ -12,7 +12,7 @@ import duckdb
 
 from orchestration.ingest import LoadSummary, ingest, load_assistants
 from orchestration.warehouse import ensure_raw_schema
-from tests.fixture_landing import write_assistants
+from tests.support.fixture_landing import write_assistants
 
 KEY = b"ingest-test-key"
 DAY = date(2026, 1, 5)

@@ -26,7 +26,7 @@ import duckdb
 import pytest
 
 from tests.conftest import Deployment, make_deployment
-from tests.support import (
+from tests.support.support import (
     arrival_days,
     build_once,
     compare_tables,

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from tests.conftest import Deployment, make_deployment, run_chatwh
-from tests.support import query
+from tests.support.support import query
 
 RUN_LINE = re.compile(
     r"^dagster run ([0-9a-f-]{36}) in (\S+) \(compute logs: (\S+)\); dbt log: (\S+)$"
@@ -30,7 +30,7 @@ RUN_FIELDS = {
     "checks_passed", "checks_failed", "error",
 }  # fmt: skip
 COUNT_FIELDS = {"files", "records", "loaded", "skipped", "duplicates", "quarantined"}
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "operations.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 
 
 def status(deployment: Deployment, *args: str) -> dict:

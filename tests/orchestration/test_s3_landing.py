@@ -21,8 +21,8 @@ import dagster as dg
 import pytest
 
 from tests.conftest import Deployment, make_deployment
-from tests.s3_server import CREDENTIALS, client, free_port, moto_server, upload
-from tests.support import arrival_days, build_once
+from tests.support.s3_server import CREDENTIALS, client, free_port, moto_server, upload
+from tests.support.support import arrival_days, build_once
 
 BUCKET = "chat-logs"
 PREFIX = "landing/acme"

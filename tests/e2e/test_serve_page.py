@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from .conftest import Deployment
-from .serve_support import Server, create_key, serving, with_keys
+from tests.conftest import Deployment
+from tests.support.serve_support import Server, create_key, serving, with_keys
 
 pytestmark = pytest.mark.xdist_group("simulated")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PYWA = FIXTURES / "pywa-webhook-updates"
 JAVA = FIXTURES / "whatsapp-business-java-api-webhooks"
 SEGMENT = FIXTURES / "segment-analytics-go-fixtures"

@@ -1,4 +1,4 @@
-"""The metrics of SPEC §2/§3 on generated histories, against tests/reference.py.
+"""The metrics of SPEC §2/§3 on generated histories, against tests/support/reference.py.
 
 Two tests:
 
@@ -35,8 +35,8 @@ from orchestration import views
 from orchestration.pseudonym import pseudonymize
 from orchestration.warehouse import connect, ensure_raw_schema, message_key_sql
 from tests.conftest import TEST_KEY, chatwh_env, run_chatwh
-from tests.landing_writer import SEED_ASSISTANTS, LandingWriter, read_assistants
-from tests.reference import (
+from tests.support.landing_writer import SEED_ASSISTANTS, LandingWriter, read_assistants
+from tests.support.reference import (
     Interaction,
     Session,
     customers_view,
@@ -45,9 +45,9 @@ from tests.reference import (
     sessions_per_user,
     sessions_view,
 )
-from tests.support import INCREMENTAL_MARTS, mart_rows
+from tests.support.support import INCREMENTAL_MARTS, mart_rows
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 DBT = str(Path(sys.executable).with_name("dbt"))
 

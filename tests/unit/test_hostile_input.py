@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from orchestration.ingest import MAX_LINE_BYTES
 from orchestration.pseudonym import pseudonymize
 from orchestration.warehouse import connect
-from tests.fixture_landing import FIXTURES
-from tests.ingest_support import (
+from tests.support.fixture_landing import FIXTURES
+from tests.support.ingest_support import (
     DAY,
     KEY,
     Counts,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from .conftest import CHATWH, Deployment
+from tests.conftest import CHATWH, Deployment
 
 STARTED = re.compile(r"serving on (http://\S+) ")
 

@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tests.reference import Interaction
+from tests.support.reference import Interaction
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 SEED_ASSISTANTS = PROJECT_DIR / "seeds" / "assistants.csv"
 
 

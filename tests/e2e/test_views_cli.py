@@ -1,8 +1,8 @@
 """The three views through the real `chatwh` command (SPEC §2, §3, §5).
 
-One landing zone written by tests/landing_writer.py (late and duplicate deliveries
+One landing zone written by tests/support/landing_writer.py (late and duplicate deliveries
 included), one `chatwh run`, then `chatwh dashboard | sessions | customers --json` in
-subprocesses. Expected numbers come from tests/reference.py, except the ones SPEC.md
+subprocesses. Expected numbers come from tests/support/reference.py, except the ones SPEC.md
 states itself (its January/September example, the trend colours, the JSON fields).
 """
 
@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import Deployment, make_deployment
-from tests.landing_writer import LandingWriter, read_assistants
-from tests.reference import (
+from tests.support.landing_writer import LandingWriter, read_assistants
+from tests.support.reference import (
     Interaction,
     Session,
     customers_view,
@@ -365,5 +365,5 @@ def test_landing_deliveries_were_deduplicated(warehouse) -> None:
 def test_landing_has_its_own_assistants_file(warehouse) -> None:
     deployment, _ = warehouse
     assert (deployment.landing / "assistants.csv").read_text() == (
-        Path(__file__).resolve().parent.parent / "seeds" / "assistants.csv"
+        Path(__file__).resolve().parents[2] / "seeds" / "assistants.csv"
     ).read_text()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conftest import Deployment, chatwh_env
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 TARGET = PROJECT_DIR / "dbt_project" / "target" / "docs"
 
 

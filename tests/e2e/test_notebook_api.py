@@ -1,6 +1,6 @@
 """``chatwh.Warehouse``, the Python API for notebooks, against the real ``chatwh ... --json``.
 
-The landing zone and warehouse of tests/test_views_cli.py (built once, shared): for every
+The landing zone and warehouse of tests/e2e/test_views_cli.py (built once, shared): for every
 view, channel and grain, the DataFrame API and the command line in a subprocess must give
 the same answer, field for field, with pandas types on the API's side.
 """
@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 import chatwh
-from tests import test_views_cli
-from tests.test_views_cli import (
+from tests.e2e import test_views_cli
+from tests.e2e.test_views_cli import (
     ACME,
     AS_OF_DATES,
     GLOBEX,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tests.conftest import chatwh_env
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 README = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
 VENV_BIN = Path(sys.executable).parent
 

@@ -21,9 +21,8 @@ import pytest
 from orchestration import settings
 from orchestration.serve.answers import Answers
 from orchestration.serve.snapshot import SERVING_TABLES
-
-from .conftest import Deployment
-from .serve_support import Server, create_key, serving, with_keys
+from tests.conftest import Deployment
+from tests.support.serve_support import Server, create_key, serving, with_keys
 
 pytestmark = pytest.mark.xdist_group("simulated")
 

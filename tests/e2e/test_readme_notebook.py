@@ -11,7 +11,7 @@ import pandas as pd
 
 from tests.conftest import Deployment
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def readme_example() -> str:

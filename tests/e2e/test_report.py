@@ -30,8 +30,7 @@ from orchestration.report import (
     UNIQUE_COLOR,
     render_report,
 )
-
-from .conftest import Deployment
+from tests.conftest import Deployment
 
 pytestmark = pytest.mark.xdist_group("simulated")
 

@@ -15,10 +15,9 @@ import duckdb
 import pytest
 
 from orchestration import settings
-
-from .conftest import CHATWH, SIMULATION_START, Deployment, make_deployment, simulate_landing
-from .serve_support import Server, create_key, serving
-from .support import arrival_days
+from tests.conftest import CHATWH, SIMULATION_START, Deployment, make_deployment, simulate_landing
+from tests.support.serve_support import Server, create_key, serving
+from tests.support.support import arrival_days
 
 ACME = "acme-support"
 WINDOW = {"from": SIMULATION_START.isoformat(), "to": "2026-02-15"}

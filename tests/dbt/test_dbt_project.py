@@ -22,11 +22,10 @@ import pytest
 
 from orchestration.erasure import REBUILD_FROM_CHANGES
 from orchestration.warehouse import message_key_sql
+from tests.conftest import Deployment
+from tests.support.support import INCREMENTAL_MARTS, mart_rows
 
-from .conftest import Deployment
-from .support import INCREMENTAL_MARTS, mart_rows
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 DBT = str(Path(sys.executable).with_name("dbt"))
 PACKAGE = "chat_warehouse"

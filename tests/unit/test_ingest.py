@@ -22,13 +22,13 @@ from orchestration.ingest import ingest, load_assistants
 from orchestration.pseudonym import pseudonymize
 from orchestration.warehouse import connect, ensure_raw_schema, message_key_sql
 from tests.conftest import TEST_KEY, Deployment
-from tests.fixture_landing import (
+from tests.support.fixture_landing import (
     SEGMENT,
     java_bodies,
     pywa_bodies,
     write_whatsapp_landing,
 )
-from tests.ingest_support import (
+from tests.support.ingest_support import (
     ASSISTANT,
     DAY,
     KEY,

@@ -3,7 +3,7 @@ keys only through `chatwh rekey`, which keeps every erasure; `chatwh forget` ref
 malformed WhatsApp id and says when nobody matched, and the erasure still keeps that person
 out of later loads (issue 17, items 5 and 6).
 
-A small landing zone written by tests/landing_writer.py, the real `chatwh` in subprocesses.
+A small landing zone written by tests/support/landing_writer.py, the real `chatwh` in subprocesses.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import pytest
 
 from orchestration.pseudonym import key_fingerprint, pseudonymize
 from tests.conftest import TEST_KEY, Deployment, chatwh_env, make_deployment, run_chatwh
-from tests.landing_writer import LandingWriter
-from tests.reference import Interaction
-from tests.support import build_once
-from tests.test_cli_errors import assert_one_line_error
+from tests.e2e.test_cli_errors import assert_one_line_error
+from tests.support.landing_writer import LandingWriter
+from tests.support.reference import Interaction
+from tests.support.support import build_once
 
 ACME = "acme-support"
 NEW_KEY = "another-test-key-also-not-secret"
