@@ -1,4 +1,5 @@
-"""Helpers of the ingest tests: landing files written line by line, loads, and audit rows."""
+"""Helpers of the ingest tests: landing files written line by line, loads, audit rows, and
+the assistants and ids of the fixtures' real payloads."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, NamedTuple
 import duckdb
 
 from orchestration.ingest import LoadSummary, ingest, load_assistants
+from orchestration.pseudonym import pseudonymize
 from orchestration.warehouse import ensure_raw_schema
 from tests.support.fixture_landing import write_assistants
 
@@ -175,3 +177,47 @@ def assert_counts_add_up(con: duckdb.DuckDBPyConnection) -> None:
         assert loaded + skipped + duplicates + quarantined == records, file
         assert in_quarantine == quarantined, file
         assert in_raw == loaded, file
+
+
+# --------------------------------------------------------------------------- the fixtures' payloads
+
+# After the payloads' last timestamp (1753851315 = 2025-07-30): no payload lies in the future.
+FIXTURE_DAY = date(2025, 8, 1)
+FIXTURE_ASSISTANTS = [
+    ("pywa-demo", "Pywa Demo", "Asia/Jerusalem", "1122334455667"),  # the pywa payloads
+    ("acme-support", "Acme Support", "Europe/Madrid", "106540352242922"),  # edited_message
+    ("java-demo", "Java Demo", "America/Sao_Paulo", "409552778964973"),  # the java payloads
+    # audioMessage.json and documentMessage.json were anonymised down to this phone_number_id
+    ("java-anonymised", "Java Anonymised", "America/Sao_Paulo", "1111111111111"),
+]  # pywa's `<BUSINESS_PHONE_NUMBER_ID>` placeholder (deleted_message.json) names no assistant
+NOT_INTERACTIONS = {"system", "request_welcome"}
+PYWA_WA_ID = "972987654321"
+PYWA_BSUID = "US.13491208655302741918"
+JAVA_WA_ID = "1111111111111"
+JAVA_BUSINESS_PHONE = "409552778964973"  # textMessage2.json's `from`
+JAVA_REUSED_WAMID = "wamid.nBgN6TUyN2k5NzAzM5kzNhUCABI8FDNFQjAxQkE5REI4NEUzQ5Y5QTNgAA=="
+
+
+def pseudonym(wa_id: str) -> str:
+    return pseudonymize(KEY, wa_id)
+
+
+# --------------------------------------------------------------------------- hostile lines
+
+
+def is_blank(line: bytes) -> bool:
+    return line.strip(b" \t") == b""
+
+
+def good_line(channel: str, name: str) -> bytes:
+    if channel == "web":
+        return encode(web_event(name))
+    return encode(wa_body([wa_message(f"wamid.{name}")]))
+
+
+def loaded_lines(con: duckdb.DuckDBPyConnection, channel: str, path: Path) -> dict[int, str]:
+    """line number -> message id of the file's rows in raw."""
+    table = "raw.web_events" if channel == "web" else "raw.whatsapp_messages"
+    return dict(
+        rows(con, f"select line_number, message_id from {table} where source_file = ?", [str(path)])
+    )

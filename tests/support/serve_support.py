@@ -113,3 +113,35 @@ def serving(deployment: Deployment, log: Path, *args: str) -> Iterator[Server]:
                 process.kill()
                 process.wait()
         process.stdout.close()
+
+
+# --------------------------------------------------------------------------- the API's tests
+
+ACME, GLOBEX, INITECH = "acme-support", "globex-sales", "initech-help"
+WINDOW = {"from": "2026-01-01", "to": "2026-02-14"}
+VIEWS = ("dashboard", "sessions", "customers")
+PARAMETERS = {
+    "dashboard": {"as_of": "2026-02-14"},
+    "sessions": {**WINDOW, "channel": "all"},
+    "customers": {**WINDOW, "grain": "week", "channel": "all"},
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    deployment: Deployment
+    server: Server
+    key: str  # covers acme-support and globex-sales
+    other_key: str  # covers initech-help only
+
+
+def cli_json(deployment: Deployment, *args: str) -> dict:
+    return json.loads(deployment.chatwh(*args, "--json").stdout)
+
+
+def one_line_problem(response) -> str:
+    """The body of an error: {"detail": one line}, and nothing of a traceback."""
+    body = response.json()
+    assert set(body) == {"detail"}, body
+    assert "\n" not in body["detail"] and "Traceback" not in response.text, body
+    return body["detail"]
