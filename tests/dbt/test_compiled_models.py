@@ -123,7 +123,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> CompiledProject:
 
 def load_raw(con: duckdb.DuckDBPyConnection, interactions: list[Interaction]) -> None:
     """Raw rows as ingest writes them: users taken as they are, each interaction once (ingest
-    de-duplicates redeliveries before raw; tests/test_ingest.py checks that)."""
+    de-duplicates redeliveries before raw; tests/unit/test_ingest_*.py check that)."""
     con.execute("delete from raw.web_events")
     con.execute("delete from raw.whatsapp_messages")
     web, whatsapp = [], []

@@ -220,7 +220,7 @@ def test_an_erasure_that_empties_a_month_clears_it(built: dict[str, Any], tmp_pa
         erased_from = con.execute(
             "select min(occurred_at) from raw.web_events where anonymous_id = ?", [user]
         ).fetchall()[0][0]
-        # what `chatwh forget` does to raw (tests/test_reliability.py runs the command)
+        # what `chatwh forget` does to raw (tests/orchestration/test_forget.py runs the command)
         con.execute("delete from raw.web_events where anonymous_id = ?", [user])
         con.execute(
             "insert into raw.erasures values ('web', 'pseudonym', now()::timestamp, ?)",

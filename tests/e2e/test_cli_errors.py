@@ -6,29 +6,16 @@ warehouse to tell a bad assistant from a good one use the `simulated` deployment
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from orchestration.cli import build_parser
 from tests.conftest import Deployment, chatwh_env, run_chatwh
+from tests.support.support import assert_one_line_error
 
 WINDOW = ["--from", "2026-01-01", "--to", "2026-01-31"]
 ACME = ["--assistant", "acme-support"]
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> str:
-    """The command failed with one line on stderr that names what was wrong."""
-    assert result.returncode != 0
-    assert "Traceback" not in result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    (line,) = lines
-    assert line.startswith("chatwh") and "error" in line, line
-    for word in words:
-        assert word in line, (word, line)
-    return line
 
 
 @pytest.fixture

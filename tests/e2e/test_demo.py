@@ -10,7 +10,7 @@ from pathlib import Path
 
 from orchestration.settings import DEMO_PSEUDONYM_KEY
 from tests.conftest import Deployment, chatwh_env, run_chatwh
-from tests.e2e.test_cli_errors import assert_one_line_error
+from tests.support.support import assert_one_line_error
 
 
 def snapshot(*roots: Path) -> dict[str, str]:

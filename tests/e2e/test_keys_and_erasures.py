@@ -17,10 +17,9 @@ import pytest
 
 from orchestration.pseudonym import key_fingerprint, pseudonymize
 from tests.conftest import TEST_KEY, Deployment, chatwh_env, make_deployment, run_chatwh
-from tests.e2e.test_cli_errors import assert_one_line_error
 from tests.support.landing_writer import LandingWriter
 from tests.support.reference import Interaction
-from tests.support.support import build_once
+from tests.support.support import assert_one_line_error, build_once
 
 ACME = "acme-support"
 NEW_KEY = "another-test-key-also-not-secret"

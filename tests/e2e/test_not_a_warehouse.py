@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from tests.conftest import chatwh_env, run_chatwh
-from tests.e2e.test_cli_errors import assert_one_line_error
+from tests.support.support import assert_one_line_error
 
 
 def make_missing(path: Path) -> None:

@@ -18,8 +18,7 @@ import pandas as pd
 import pytest
 
 import chatwh
-from tests.e2e import test_views_cli
-from tests.e2e.test_views_cli import (
+from tests.support.views_landing import (
     ACME,
     AS_OF_DATES,
     GLOBEX,
@@ -27,8 +26,6 @@ from tests.e2e.test_views_cli import (
     dashboard_json,
     sessions_json,
 )
-
-warehouse = test_views_cli.warehouse  # the same session fixture: one build for both modules
 
 CHANNELS = ["all", "web", "whatsapp"]
 GRAINS = ["day", "week", "month", None]

@@ -8,8 +8,6 @@ states itself (its January/September example, the trend colours, the JSON fields
 
 from __future__ import annotations
 
-import fcntl
-import json
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -17,21 +15,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import Deployment, make_deployment
-from tests.support.landing_writer import LandingWriter, read_assistants
-from tests.support.reference import (
-    Interaction,
-    Session,
-    customers_view,
-    dashboard_view,
-    sessionize,
-    sessions_view,
+from tests.support.reference import customers_view, dashboard_view, sessions_view
+from tests.support.views_landing import (
+    ACME,
+    AS_OF_DATES,
+    GLOBEX,
+    INTERACTIONS,
+    ZONES,
+    customers_json,
+    dashboard_json,
+    sessions_json,
 )
-
-ASSISTANTS = read_assistants()
-ZONES = {assistant_id: assistant.timezone for assistant_id, assistant in ASSISTANTS.items()}
-ACME = "acme-support"  # Europe/Madrid, web and WhatsApp
-GLOBEX = "globex-sales"  # America/New_York: only the January/September user
 
 DASHBOARD_FIELDS = {
     "assistant_id",
@@ -60,127 +54,6 @@ SERIES_FIELDS = {"bucket_start", "active_users", "unique_users", "recurring_user
 TREND_COLORS = {"up": "green", "down": "red", "neutral": "blue"}
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MONTH = re.compile(r"^\d{4}-\d{2}$")
-
-
-def local(assistant_id: str, text: str) -> datetime:
-    """A local wall-clock time of the assistant, as an aware datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(ZONES[assistant_id]))
-
-
-# (assistant, channel, user, local time)
-HISTORY = [
-    # SPEC §2: a user who chatted in January and again in September.
-    (GLOBEX, "web", "anon-jan-sep", "2025-01-10 12:00"),
-    (GLOBEX, "web", "anon-jan-sep", "2025-09-05 18:30"),
-    # acme: two users in March, four in April, one in May, one in June.
-    (ACME, "web", "anon-march-1", "2025-03-03 10:00"),
-    (ACME, "web", "anon-march-1", "2025-03-20 16:00"),
-    (ACME, "web", "anon-march-1", "2025-04-02 09:00"),
-    (ACME, "web", "anon-march-2", "2025-03-25 20:00"),
-    (ACME, "whatsapp", "34611111111", "2025-04-05 09:00"),
-    (ACME, "whatsapp", "34611111111", "2025-04-05 09:20"),  # same session (20 minutes)
-    (ACME, "whatsapp", "34611111111", "2025-04-05 10:00"),  # a new one (40 minutes)
-    (ACME, "web", "anon-april", "2025-04-15 11:00"),
-    (ACME, "web", "anon-april", "2025-05-07 11:00"),
-    (ACME, "whatsapp", "34622222222", "2025-04-28 23:50"),  # 21:50 UTC
-    (ACME, "web", "anon-june", "2025-06-10 13:00"),
-]
-INTERACTIONS = [
-    Interaction(assistant_id, channel, user, local(assistant_id, moment))
-    for assistant_id, channel, user, moment in HISTORY
-]
-
-
-@pytest.fixture(scope="session")
-def warehouse(
-    tmp_path_factory: pytest.TempPathFactory, worker_id: str
-) -> tuple[Deployment, list[Session]]:
-    """The history above as landing files, loaded by one `chatwh run`.
-
-    Built once per test session and shared by the xdist workers (the first one builds it
-    under a lock, the others read it): `--dist loadgroup` cannot keep this module on one
-    worker with pytest 9 and pytest-xdist 3.8 (the group suffix no longer reaches the node id).
-    """
-    base = tmp_path_factory.getbasetemp()
-    shared = base if worker_id == "master" else base.parent
-    root = shared / "views_cli"
-    shared.mkdir(parents=True, exist_ok=True)
-    with open(shared / "views_cli.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            deployment = make_deployment(root)
-            done = root / "built"
-            if not done.exists():
-                writer = LandingWriter(deployment.landing)
-                for number, interaction in enumerate(INTERACTIONS):
-                    arrival = interaction.at.astimezone(ZoneInfo("UTC")).date()
-                    if interaction.user == "anon-march-2":
-                        arrival += timedelta(days=2)  # a late file
-                    writer.deliver(interaction, number, arrival)
-                    if interaction.user == "34611111111":  # again: same file, next day
-                        writer.deliver(interaction, number, arrival)
-                        writer.deliver(
-                            interaction, number, arrival + timedelta(days=1), "redelivery"
-                        )
-                writer.write()
-                deployment.run()
-                done.touch()
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return deployment, sessionize(INTERACTIONS, ZONES)
-
-
-def chatwh_json(deployment: Deployment, *args: str) -> dict:
-    completed = deployment.chatwh(*args, "--json", "--warehouse", str(deployment.warehouse))
-    return json.loads(completed.stdout)
-
-
-def sessions_json(
-    deployment: Deployment, assistant_id: str, first: str, last: str, channel: str = "all"
-) -> dict:
-    return chatwh_json(
-        deployment,
-        "sessions",
-        "--assistant",
-        assistant_id,
-        "--from",
-        first,
-        "--to",
-        last,
-        "--channel",
-        channel,
-    )
-
-
-def customers_json(
-    deployment: Deployment,
-    assistant_id: str,
-    first: str,
-    last: str,
-    grain: str | None = None,
-    channel: str = "all",
-) -> dict:
-    args = [
-        "customers",
-        "--assistant",
-        assistant_id,
-        "--from",
-        first,
-        "--to",
-        last,
-        "--channel",
-        channel,
-    ]
-    if grain:
-        args += ["--grain", grain]
-    return chatwh_json(deployment, *args)
-
-
-def dashboard_json(deployment: Deployment, assistant_id: str, as_of: str | None) -> dict:
-    args = ["dashboard", "--assistant", assistant_id]
-    if as_of:
-        args += ["--as-of", as_of]
-    return chatwh_json(deployment, *args)
 
 
 # --------------------------------------------------------------------------- Sessions
@@ -283,9 +156,6 @@ def test_customers_default_grain(warehouse, days: int, grain: str) -> None:
 
 
 # --------------------------------------------------------------------------- Dashboard
-
-
-AS_OF_DATES = ["2025-03-15", "2025-04-10", "2025-04-30", "2025-05-31", "2025-06-30"]
 
 
 @pytest.mark.parametrize("as_of", AS_OF_DATES)

@@ -6,6 +6,7 @@ import fcntl
 import gzip
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
@@ -30,6 +31,19 @@ def read_lines(path: Path) -> list[str]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
         return handle.read().splitlines()
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> str:
+    """The command failed with one line on stderr that names what was wrong."""
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    (line,) = lines
+    assert line.startswith("chatwh") and "error" in line, line
+    for word in words:
+        assert word in line, (word, line)
+    return line
 
 
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
