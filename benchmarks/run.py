@@ -14,9 +14,15 @@ measures, side by side in the same run:
 - the peak resident memory of each ``chatwh run`` (its whole process tree).
 
 Results are printed and written into docs/benchmarks.md between the result markers.
-Usage: python -m benchmarks.run [--sizes 1M,10M,100M] [--no-doc]; the 100M landing zone
-(gzipped, 23 GB) and its run take an hour or more, so `make bench` measures 1M and 10M
-and the 100M row is kept from its last measurement.
+Each size is measured on two shapes of data (the simulator's presets, ``chatwh simulate
+--shape``): ``default`` (this project's own: returning users, bot replies, batched
+deliveries) and ``many-users`` (like a landing zone made independently of it: many users
+with about two sessions each, one message per WhatsApp body, one file per day, three
+assistants).
+
+Usage: python -m benchmarks.run [--sizes 1M,10M,100M] [--shapes default,many-users]
+[--no-doc]; the 100M landing zone (gzipped, 23 GB) and its run take an hour or more, so
+`make bench` measures 1M and 10M and the 100M row is kept from its last measurement.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import duckdb
 
 from benchmarks.floor import run_floor
 from orchestration.settings import PROJECT_DIR, dbt_target_path
+from simulator.params import SHAPES
 
 BENCH_DIR = PROJECT_DIR / "data" / "bench"
 DOC = PROJECT_DIR / "docs" / "benchmarks.md"
@@ -91,28 +98,39 @@ def timed(command: list[str], env: dict[str, str]) -> Timed:
     return Timed(seconds, peak_kib / 1024)
 
 
-def messages_per_user(days: int) -> float:
+def messages_per_user(days: int, shape: str) -> float:
     """Calibrate the simulator: messages per simulated person over ``days`` days."""
     from simulator import simulate
 
     probe = BENCH_DIR / "calibration"
     shutil.rmtree(probe, ignore_errors=True)
-    summary = simulate(probe, start=START, days=days, users=2000, seed=1)
+    summary = simulate(probe, start=START, days=days, users=2000, seed=1, params=SHAPES[shape])
     return summary.messages / 2000
 
 
-def landing_for(size: str, days: int, per_user: float) -> tuple[Path, int]:
+def label(size: str, shape: str) -> str:
+    """``10M`` for the default shape, ``10M many-users`` for another (folders, table rows)."""
+    return size if shape == "default" else f"{size} {shape}"
+
+
+def landing_for(size: str, shape: str, days: int, per_user: float) -> tuple[Path, int]:
     """A simulated landing zone of about SIZES[size] messages over ``days`` days (cached)."""
     from simulator import simulate
 
-    landing = BENCH_DIR / f"{size}-{days}d" / "landing"
+    landing = BENCH_DIR / f"{label(size, shape).replace(' ', '-')}-{days}d" / "landing"
     marker = landing.parent / "summary.json"
     if marker.exists():
         return landing, json.loads(marker.read_text())["messages"]
     users = max(100, round(SIZES[size] * days / (YEAR_DAYS + 1) / per_user))
     began = time.perf_counter()
     summary = simulate(
-        landing, start=START, days=days, users=users, seed=42, gzip_share=GZIP_SHARE[size]
+        landing,
+        start=START,
+        days=days,
+        users=users,
+        seed=42,
+        gzip_share=GZIP_SHARE[size],
+        params=SHAPES[shape],
     )
     print(
         f"  simulated {summary.messages:,} messages ({users:,} people, {days} days) "
@@ -202,11 +220,14 @@ def nightly_pair(landing: Path, warehouse: Path, day: date, env: dict) -> tuple[
     return first, run_days(landing, warehouse, day, day, env).seconds
 
 
-def bench_size(size: str, per_user: dict[int, float], repeats: int) -> dict[str, object]:
-    print(f"{size}:", flush=True)
-    root = BENCH_DIR / size
+def bench_size(
+    size: str, shape: str, per_user: dict[int, float], repeats: int
+) -> dict[str, object]:
+    name = label(size, shape)
+    print(f"{name}:", flush=True)
+    root = BENCH_DIR / name.replace(" ", "-")
     env = environment(root)
-    landing, messages = landing_for(size, YEAR_DAYS + 1, per_user[YEAR_DAYS + 1])
+    landing, messages = landing_for(size, shape, YEAR_DAYS + 1, per_user[YEAR_DAYS + 1])
     year_last = START + timedelta(days=YEAR_DAYS - 1)
     extra_day = year_last + timedelta(days=1)
 
@@ -238,7 +259,7 @@ def bench_size(size: str, per_user: dict[int, float], repeats: int) -> dict[str,
     print("  " + ", ".join(f"{name} {value:.3g}" for name, value in queries.items()), flush=True)
 
     # the same messages per day as the year: the nightly day is the same size on both
-    month_landing, _ = landing_for(size, 31, per_user[31])
+    month_landing, _ = landing_for(size, shape, 31, per_user[31])
     month_warehouse = root / "month.duckdb"
     for suffix in ("", ".wal"):
         Path(str(month_warehouse) + suffix).unlink(missing_ok=True)
@@ -247,7 +268,7 @@ def bench_size(size: str, per_user: dict[int, float], repeats: int) -> dict[str,
     nightly_month, nightly_month_next = nightly_pair(month_landing, month_warehouse, day_31, env)
     print(f"  nightly on a month {nightly_month.seconds:.1f}s, next {nightly_month_next:.1f}s")
     return {
-        "size": size,
+        "size": name,
         "messages": messages,
         "floor_s": floor,
         "full_s": full_s,
@@ -299,11 +320,15 @@ def ratio_cell(row: dict[str, object]) -> str:
     return f"{row['ratio']:.2f}{spread}"
 
 
+LABELS = [label(size, shape) for size in SIZES for shape in SHAPES]
+
+
 def row_size(line: str) -> str | None:
-    """``1M`` for a table row ``| 957,683 (1M) | ...``, None for any other line."""
+    """``1M`` for a table row ``| 957,683 (1M) | ...`` (``1M many-users`` for that shape's),
+    None for any other line."""
     first = line.split(" | ")[0]
-    label = first.rsplit("(", 1)[-1].rstrip(")")
-    return label if line.startswith("| ") and first.endswith(")") and label in SIZES else None
+    name = first.rsplit("(", 1)[-1].rstrip(")")
+    return name if line.startswith("| ") and first.endswith(")") and name in LABELS else None
 
 
 def write_doc(rows: list[dict[str, object]], measured: str) -> None:
@@ -314,7 +339,7 @@ def write_doc(rows: list[dict[str, object]], measured: str) -> None:
     old, after = rest.split(end)
     by_size = {size: line for line in old.splitlines() if (size := row_size(line))}
     by_size.update({row["size"]: table_row(row, measured) for row in rows})
-    body = [by_size[size] for size in SIZES if size in by_size]
+    body = [by_size[name] for name in LABELS if name in by_size]
     markdown = "\n".join([TABLE_HEAD, *body])
     DOC.write_text(f"{before}{start}\n{markdown}\n{end}{after}")
 
@@ -322,6 +347,9 @@ def write_doc(rows: list[dict[str, object]], measured: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1M,10M", help="comma-separated: 1M, 10M, 100M")
+    parser.add_argument(
+        "--shapes", default="default,many-users", help=f"comma-separated: {', '.join(SHAPES)}"
+    )
     parser.add_argument("--no-doc", action="store_true", help="print only")
     parser.add_argument(
         "--repeats",
@@ -331,10 +359,16 @@ def main() -> None:
     )
     args = parser.parse_args()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    per_user = {days: messages_per_user(days) for days in (YEAR_DAYS + 1, 31)}
+    shapes = args.shapes.split(",")
+    per_user = {
+        shape: {days: messages_per_user(days, shape) for days in (YEAR_DAYS + 1, 31)}
+        for shape in shapes
+    }
     measured = f"{date.today()}, {commit()}"
     rows = [
-        bench_size(size, per_user, args.repeats or REPEATS[size]) for size in args.sizes.split(",")
+        bench_size(size, shape, per_user[shape], args.repeats or REPEATS[size])
+        for size in args.sizes.split(",")
+        for shape in shapes
     ]
     print("\n".join([TABLE_HEAD, *(table_row(row, measured) for row in rows)]))
     if not args.no_doc:

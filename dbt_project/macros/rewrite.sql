@@ -37,6 +37,13 @@
         a day or later: that month is the answer. A change without `changed_from` (a time
         zone changed) rewrites from the beginning (1970-01).
     -#}
+    {#- the earliest change as a literal: the scan of `sessions` then skips older row groups -#}
+    {%- set earliest = run_query(
+        'select cast(min(changed_from) as ' ~ dbt.type_string() ~ ') from ' ~ changes
+    ).columns[0].values()[0] if execute else none %}
+    {%- set earliest_change = dbt.cast(
+        dbt.string_literal(earliest) if earliest else 'null', dbt.type_timestamp()
+    ) %}
     with
 
     changes as (
@@ -57,9 +64,7 @@
             and changes.user_id = sessions.user_id
             and sessions.ended_at >= {{ minus_session_timeout('changes.changed_from') }}
             -- the same bound for every change: a filter on one column of the scan
-            and sessions.ended_at >= (
-                select {{ minus_session_timeout('min(changed_from)') }} from changes
-            )
+            and sessions.ended_at >= {{ minus_session_timeout(earliest_change) }}
         group by changes.assistant_id, changes.channel, changes.user_id, changes.changed_from
 
     )
@@ -118,6 +123,26 @@
         int_restart_point when the delete runs.
     -#}
     {{ column }} >= (select rewrite_from_month from {{ restart_point_relation() }})
+{%- endmacro %}
+
+
+{% macro last_build_stamp() -%}
+    {#-
+        The `built_at` of the previous complete build (the newest row of `build_log`) as a
+        timestamp literal, 1900-01-01 before the first build: raw rows loaded after it are
+        the ones that build did not see. A literal, so that a scan of raw by load time
+        skips the row groups loaded before it (raw is appended in load order).
+    -#}
+    {%- set log = previous_state('build_log') %}
+    {%- set last_built_at = none %}
+    {%- if log %}
+        {%- set last_built_at = run_query(
+            'select cast(max(built_at) as ' ~ dbt.type_string() ~ ') from ' ~ log
+        ).columns[0].values()[0] %}
+    {%- endif %}
+    {{- dbt.cast(
+        dbt.string_literal(last_built_at) if last_built_at else 'null', dbt.type_timestamp()
+    ) if log else dbt.cast("'1900-01-01'", dbt.type_timestamp()) -}}
 {%- endmacro %}
 
 

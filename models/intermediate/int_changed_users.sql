@@ -12,6 +12,7 @@
     changes again, and more.
 -#}
 {%- set log = previous_state('build_log') %}
+{%- set loaded_after = last_build_stamp() %}
 
 with
 
@@ -75,8 +76,7 @@ loaded as (
         interactions.user_id,
         min(interactions.occurred_at) as changed_from
     from interactions
-    cross join last_build
-    where interactions.loaded_at > last_build.built_at
+    where interactions.loaded_at > {{ loaded_after }}
     group by interactions.assistant_id, interactions.channel, interactions.user_id
 
 ),

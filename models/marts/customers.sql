@@ -1,13 +1,67 @@
 {#-
     One row per user: lifetime first and last sessions and totals, one aggregate of
-    fct_sessions (rebuilt every run: a user's row depends on the whole history, and the
-    aggregate costs less than finding the users a nightly changed).
+    fct_sessions.
+
+    Incremental by month (dbt_project.yml): a user's row changes only when the user has
+    a session in the rewritten months, now or before this build (their sessions before
+    `int_restart_point` are unchanged). A nightly run aggregates those users' whole
+    history again; the delete takes the same users out first, found by the incremental
+    predicate when it runs: a last session in the rewritten months (the old row) or a
+    rewritten session in fct_sessions. A user whose every session was erased is deleted
+    and not written again.
 -#}
+{%- set fct_sessions_relation = api.Relation.create(
+    database=target.database,
+    schema=generate_schema_name('marts', none),
+    identifier='fct_sessions'
+) %}
+{{ config(incremental_predicates=[
+    '(' ~ rewritten_partitions('last_session_date')
+    ~ ' or (assistant_id, channel, user_id) in (select assistant_id, channel, user_id from '
+    ~ fct_sessions_relation ~ ' where ' ~ rewritten_partitions('session_month') ~ '))'
+]) }}
+{%- set from_month = rewrite_from_month() %}
+
 with
 
-sessions as (
+all_sessions as (
 
     select * from {{ ref('fct_sessions') }}
+
+),
+
+{% if is_incremental() %}
+changed_users as (
+
+    select
+        assistant_id,
+        channel,
+        user_id
+    from all_sessions
+    where session_month >= {{ from_month }}
+
+    union
+
+    select
+        assistant_id,
+        channel,
+        user_id
+    from {{ this }}
+    where last_session_date >= {{ from_month }}
+
+),
+
+{% endif %}
+sessions as (
+
+    select all_sessions.*
+    from all_sessions
+    {%- if is_incremental() %}
+        inner join changed_users
+            on all_sessions.assistant_id = changed_users.assistant_id
+            and all_sessions.channel = changed_users.channel
+            and all_sessions.user_id = changed_users.user_id
+    {%- endif %}
 
 ),
 

@@ -237,3 +237,28 @@ def test_an_erasure_that_empties_a_month_clears_it(built: dict[str, Any], tmp_pa
         ).fetchall() == [(0,)]
         nightly = mart_rows(con, INCREMENTAL_MARTS)
     full_build_equals(warehouse, tmp_path / "target", nightly)
+
+
+@pytest.mark.xdist_group("simulated")
+def test_a_row_loaded_again_under_an_old_key_fails_the_nightly(
+    built: dict[str, Any], tmp_path: Path
+) -> None:
+    """The staging keys are tested for the rows loaded since the last build only, but
+    against every row: a new row that repeats an old row's key (ingest's de-duplication
+    bypassed) fails the nightly's build, on the web and on the WhatsApp key."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        for table in ("raw.web_events", "raw.whatsapp_messages"):
+            columns = [row[0] for row in con.execute(f"describe {table}").fetchall()]
+            select = ", ".join("now()::timestamp" if c == "loaded_at" else c for c in columns)
+            con.execute(f"insert into {table} select {select} from {table} order by all limit 1")
+    completed = run_dbt(
+        "build", "--exclude-resource-type", "unit_test",
+        target=tmp_path / "target", warehouse=warehouse, check=False,
+    )  # fmt: skip
+    assert completed.returncode != 0
+    assert failed_tests(completed) >= {
+        "unique_since_last_build_stg_web__events_interaction_id",
+        "unique_since_last_build_stg_whatsapp__messages_interaction_id__user_id__occurred_at",
+    }

@@ -95,7 +95,8 @@ def test_keys_and_categories_are_tested(manifest: dict[str, Any]) -> None:
     for name in EXPECTED_MODELS:
         assert tests[name], f"{name} has no data test"
     assert ("unique", "session_id") in tests["int_sessions"]
-    assert ("unique", "interaction_id") in tests["stg_web__events"]
+    assert ("unique_since_last_build", None) in tests["stg_web__events"]
+    assert ("unique_since_last_build", None) in tests["stg_whatsapp__messages"]
     assert ("relationships", "assistant_id") in tests["fct_sessions"]
     assert ("relationships", "assistant_id") in tests["dashboard_monthly_users"]
     assert ("accepted_values", "channel") in tests["int_sessions"]
