@@ -20,7 +20,7 @@ import pytest
 
 from orchestration import settings
 from orchestration.serve.answers import Answers
-from orchestration.serve.snapshot import SERVING_TABLES
+from orchestration.serve.snapshot import SERVING_SOURCES, SERVING_TABLES
 
 from .conftest import Deployment
 from .serve_support import Server, create_key, serving, with_keys
@@ -141,10 +141,15 @@ def test_the_snapshot_holds_the_serving_marts_and_macros_and_nothing_else(site: 
             table: con.execute(f"select count(*) from marts.{table}").fetchall()[0][0]
             for table in SERVING_TABLES
         }
+        user_columns = con.execute(
+            "select table_name, column_name from duckdb_columns() where column_name = 'user_id'"
+        ).fetchall()
+        customers = con.execute("select count(*) from marts.customers").fetchall()[0][0]
     assert tables == sorted(
-        [("main", "snapshot_info"), ("marts", "user_day_links")]
+        [("main", "snapshot_info"), ("marts", "customers"), ("marts", "user_day_links")]
         + [("marts", table) for table in SERVING_TABLES]
     )
+    assert user_columns == []  # no user id: the views need none
     assert [name for (name,) in macros] == [
         "customers_buckets",
         "customers_frame",
@@ -156,7 +161,8 @@ def test_the_snapshot_holds_the_serving_marts_and_macros_and_nothing_else(site: 
         table: site.deployment.query(f"select count(*) from marts.{table}")[0][0]
         for table in SERVING_TABLES
     }
-    assert counts["fct_user_days"] > 0
+    assert customers == site.deployment.query("select count(*) from marts.customers")[0][0]
+    assert counts["session_chains_daily"] > 0
 
 
 CUSTOMERS_SQL = "select * from marts.customers_view(?, ?, ?, grain := ?, channel := ?)"
@@ -561,6 +567,6 @@ def test_the_snapshot_is_an_asset_downstream_of_the_serving_marts():
 
     specs = {spec.key: spec for spec in defs.resolve_all_asset_specs()}
     parents = {dep.asset_key for dep in specs[SERVING_SNAPSHOT].deps}
-    assert parents == {dg.AssetKey(["marts", table]) for table in SERVING_TABLES}
+    assert parents == {dg.AssetKey(["marts", table]) for table in SERVING_SOURCES}
     job = defs.resolve_job_def("nightly")
     assert SERVING_SNAPSHOT in job.asset_layer.selected_asset_keys
