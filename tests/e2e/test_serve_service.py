@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from orchestration import settings
-from orchestration.serve.snapshot import SERVING_TABLES
+from orchestration.serve.snapshot import SERVING_SOURCES
 from tests.conftest import Deployment
 from tests.support.serve_support import (
     ACME,
@@ -225,6 +225,6 @@ def test_the_snapshot_is_an_asset_downstream_of_the_serving_marts():
 
     specs = {spec.key: spec for spec in defs.resolve_all_asset_specs()}
     parents = {dep.asset_key for dep in specs[SERVING_SNAPSHOT].deps}
-    assert parents == {dg.AssetKey(["marts", table]) for table in SERVING_TABLES}
+    assert parents == {dg.AssetKey(["marts", table]) for table in SERVING_SOURCES}
     job = defs.resolve_job_def("nightly")
     assert SERVING_SNAPSHOT in job.asset_layer.selected_asset_keys

@@ -106,10 +106,15 @@ def test_the_snapshot_holds_the_serving_marts_and_macros_and_nothing_else(site: 
             table: con.execute(f"select count(*) from marts.{table}").fetchall()[0][0]
             for table in SERVING_TABLES
         }
+        user_columns = con.execute(
+            "select table_name, column_name from duckdb_columns() where column_name = 'user_id'"
+        ).fetchall()
+        customers = con.execute("select count(*) from marts.customers").fetchall()[0][0]
     assert tables == sorted(
-        [("main", "snapshot_info"), ("marts", "user_day_links")]
+        [("main", "snapshot_info"), ("marts", "customers"), ("marts", "user_day_links")]
         + [("marts", table) for table in SERVING_TABLES]
     )
+    assert user_columns == []  # no user id: the views need none
     assert [name for (name,) in macros] == [
         "customers_buckets",
         "customers_frame",
@@ -121,7 +126,8 @@ def test_the_snapshot_holds_the_serving_marts_and_macros_and_nothing_else(site: 
         table: site.deployment.query(f"select count(*) from marts.{table}")[0][0]
         for table in SERVING_TABLES
     }
-    assert counts["fct_user_days"] > 0
+    assert customers == site.deployment.query("select count(*) from marts.customers")[0][0]
+    assert counts["session_chains_daily"] > 0
 
 
 CUSTOMERS_SQL = "select * from marts.customers_view(?, ?, ?, grain := ?, channel := ?)"
