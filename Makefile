@@ -28,8 +28,10 @@ demo: install
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# Files in collection order (dbt/, e2e/, orchestration/, then unit/'s light files to fill the
+# tail), not by number of tests, which would start the heaviest few-test files last.
 test: install browser
-	$(BIN)/pytest -n 2 --dist loadfile tests
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder tests
 
 bench: install
 	$(BIN)/python -m benchmarks.run

@@ -11,8 +11,8 @@ of every later collection): about 0.9 s and 0.6 s of a nightly run.
 calls (``dbt.cli.main:cli``, not a documented Python API), with the collector paused for
 its import and nothing collected at exit; arguments, output and exit code are dbt's. Kept
 because the two buy about 20 % of a nightly's CPU (measured in an earlier session;
-re-measure with ``make bench``); ``tests/test_kept_shims.py`` fails loudly when an upgrade
-moves dbt's entry point.
+re-measure with ``make bench``); ``tests/orchestration/test_kept_shims.py`` fails loudly
+when an upgrade moves dbt's entry point.
 """
 
 from __future__ import annotations

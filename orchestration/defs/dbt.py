@@ -109,7 +109,7 @@ def chat_warehouse_dbt(
     stamped after the last complete build) can alter; see docs/design.md.
     """
     # dbt's unit tests check the models' logic, not the data: they run with the test suite
-    # (tests/test_dbt_project.py), not every night.
+    # (tests/dbt/test_dbt_build.py), not every night.
     args = ["build", "--exclude-resource-type", "unit_test"]
     if context.run.tags.get("chatwh/full_refresh") == "true":
         args.append("--full-refresh")

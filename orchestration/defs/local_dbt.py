@@ -2,7 +2,7 @@
 
 A shim on dagster-dbt's private API, kept because it buys about 20 % of a nightly's CPU
 (measured in an earlier session; re-measure with ``make bench``): the one module that
-touches that API. ``tests/test_kept_shims.py`` fails loudly when an upgrade renames or
+touches that API. ``tests/orchestration/test_kept_shims.py`` fails loudly when an upgrade renames or
 changes the two methods it overrides.
 """
 
