@@ -6,10 +6,9 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 # No DAGSTER_HOME here: each warehouse has its own instance, <warehouse>.dagster/ beside it,
 # unless DAGSTER_HOME is set (orchestration/settings.py, dagster_home).
-# One planned-materialization event per asset and run, not per day (see docs/design.md).
+# One planned-materialization event per asset and run, not per day (see docs/design.md);
+# `chatwh run` starts itself again with it when it is missing (orchestration/launcher.py).
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
-# A range's per-day materializations stored in one write per asset (orchestration/instance_storage.py).
-export DAGSTER_EVENT_BATCH_SIZE ?= 1000
 
 .PHONY: install demo test bench bench-serve docs lint dev lock browser java clean
 
@@ -33,8 +32,10 @@ browser:
 java:
 	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
+# Files in collection order (dbt/, e2e/, orchestration/, then unit/'s light files to fill the
+# tail), not by number of tests, which would start the heaviest few-test files last.
 test: install browser java
-	$(BIN)/pytest -n 2 --dist loadfile tests
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder tests
 
 bench: install
 	$(BIN)/python -m benchmarks.run

@@ -27,7 +27,7 @@ from pathlib import Path
 from orchestration.ingest import CHANNELS, landing_files, read_csv_sql
 from orchestration.landing_fs import landing_connection
 from orchestration.settings import PROJECT_DIR
-from tests.s3_server import CREDENTIALS, client, moto_server, upload
+from tests.support.s3_server import CREDENTIALS, client, moto_server, upload
 
 BENCH_DIR = PROJECT_DIR / "data" / "bench" / "s3"
 BIN = Path(sys.executable).parent

@@ -7,7 +7,8 @@ import dagster as dg
 from .defs.checks import ALL_CHECKS
 from .defs.dbt import chat_warehouse_dbt
 from .defs.ingest import raw_assistants, raw_chat_logs
-from .defs.resources import dbt_resource, warehouse_from_environment
+from .defs.local_dbt import dbt_resource
+from .defs.resources import warehouse_resource
 from .defs.schedules import late_arrivals_sensor, nightly_job, nightly_schedule
 from .defs.serving import serving_snapshot
 
@@ -17,5 +18,5 @@ defs = dg.Definitions(
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     sensors=[late_arrivals_sensor],
-    resources={"warehouse": warehouse_from_environment(), "dbt": dbt_resource()},
+    resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},
 )

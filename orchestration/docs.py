@@ -14,7 +14,6 @@ one step, see defs/dbt.py).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -44,11 +43,7 @@ def main() -> int:
             *("--target-path", str(SITE_DIR)),
         ],
         cwd=settings.DBT_PROJECT_DIR,
-        env={
-            **os.environ,
-            "CHATWH_DOCS_DATABASE": catalog_database(),
-            "DBT_PROFILES_DIR": str(settings.DBT_PROJECT_DIR),
-        },
+        env=settings.dbt_environment(CHATWH_DOCS_DATABASE=catalog_database()),
     )
     if completed.returncode == 0:
         print(f"open {SITE_DIR.relative_to(settings.PROJECT_DIR)}/static_index.html")

@@ -12,7 +12,6 @@ re-loads of old files.
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,13 +113,14 @@ REBUILD_FROM_CHANGES = (
 def rebuild_marts(warehouse: Path) -> None:
     """Rebuild the sessions and every model downstream of the change set."""
     completed = subprocess.run(
-        [str(settings.DBT_EXECUTABLE), *REBUILD_FROM_CHANGES, "--quiet"],
+        [
+            str(settings.DBT_EXECUTABLE),
+            *REBUILD_FROM_CHANGES,
+            *settings.dbt_vars(warehouse),
+            "--quiet",
+        ],
         cwd=settings.DBT_PROJECT_DIR,
-        env={
-            **os.environ,
-            "CHATWH_WAREHOUSE": str(warehouse),
-            "DBT_PROFILES_DIR": str(settings.DBT_PROJECT_DIR),
-        },
+        env=settings.dbt_environment(),
         capture_output=True,
         text=True,
     )

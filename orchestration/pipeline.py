@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -63,17 +62,10 @@ def install_instance_config(home: Path) -> None:
 
 
 def prepare_dagster_home(warehouse: Path | None = None, home: Path | None = None) -> Path:
-    """Point DAGSTER_HOME at the warehouse's instance folder holding our dagster.yaml
-    (``home``: another one, as the demo's own)."""
+    """The warehouse's instance folder, holding our dagster.yaml (``home``: another one, as
+    the demo's own). The run opens it by its path: DAGSTER_HOME is never set here."""
     home = home or settings.dagster_home(warehouse)
     install_instance_config(home)
-    os.environ["DAGSTER_HOME"] = str(home)
-    # One "materialization planned" event per asset and run, not one per asset and day: a
-    # year's backfill otherwise writes thousands of events to the instance's SQLite storage.
-    os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
-    # A range's per-day materializations handed to the storage as one batch per asset (a
-    # year: 365 each), written in one go by dagster.yaml's storage (instance_storage.py).
-    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
     return home
 
 
@@ -151,8 +143,6 @@ def run_pipeline(
         check_before_run(warehouse, key)  # before anything is made (lock file, Dagster home)
     found = list_arrival_days(landing)
     first, last = resolve_days(found, landing, first, last)
-    os.environ["CHATWH_LANDING"] = landing
-    os.environ["CHATWH_WAREHOUSE"] = str(warehouse)
     home = prepare_dagster_home(warehouse, dagster_home)
 
     handler = _ProgressHandler(on_progress) if on_progress else None
@@ -164,7 +154,7 @@ def run_pipeline(
         with writer_lock(warehouse, wait_seconds):
             # a foreign file, or a warehouse of another pseudonym key: stop before any work
             check_before_run(warehouse, key)
-            result = _execute(found, first, last, landing, full_refresh, engine)
+            result = _execute(found, first, last, landing, warehouse, home, full_refresh, engine)
             # this run's counts, read before the next writer (a run that `--wait`s) starts
             audit = _audit_totals(warehouse, first, last) if warehouse.exists() else {}
     finally:
@@ -197,24 +187,32 @@ def run_pipeline(
 
 
 def _execute(
-    found: list[date], first: date, last: date, landing: str, full_refresh: bool, engine: str
+    found: list[date],
+    first: date,
+    last: date,
+    landing: str,
+    warehouse: Path,
+    home: Path,
+    full_refresh: bool,
+    engine: str,
 ):
     with imports_without_gc():  # Dagster's imports: see gc_pause.py
         from dagster import DagsterInstance
 
         from .definitions import defs
         from .defs.partitions import register_arrival_days
-        from .defs.resources import warehouse_from_environment
+        from .defs.resources import warehouse_run_config
 
     job = defs.resolve_job_def("nightly")
     # which warehouse this process writes (under its writer lock): see _release_abandoned_runs
-    ours = {"chatwh/launched_by": "chatwh run", "chatwh/warehouse": os.environ["CHATWH_WAREHOUSE"]}
+    ours = {"chatwh/launched_by": "chatwh run", "chatwh/warehouse": str(warehouse)}
     tags = {"chatwh/full_refresh": "true" if full_refresh else "false", **ours}
     # dagster-dbt echoes dbt's own log lines on stdout; our progress lines say the same in
     # one line per step, and dbt keeps its full log in the run's target folder.
-    echo = sys.stderr if os.environ.get("CHATWH_VERBOSE") else io.StringIO()
-    level = "ERROR" if os.environ.get("CHATWH_VERBOSE") else "CRITICAL"
-    with DagsterInstance.get() as instance, contextlib.redirect_stdout(echo):
+    verbose = settings.verbose()
+    echo = sys.stderr if verbose else io.StringIO()
+    level = "ERROR" if verbose else "CRITICAL"
+    with DagsterInstance.from_config(str(home)) as instance, contextlib.redirect_stdout(echo):
         _release_abandoned_runs(instance, ours)
         # the partitions are the landing zone's arrival days (defs/partitions.py)
         registered = register_arrival_days(instance, [day.isoformat() for day in found])
@@ -228,12 +226,14 @@ def _execute(
             instance=instance,
             tags=tags,
             raise_on_error=False,
-            # A failed step's error (with its stack trace) reaches the person as one line
-            # (RunOutcome.failure); CHATWH_VERBOSE shows Dagster's own error log as well.
-            run_config={"loggers": {"console": {"config": {"log_level": level}}}},
-            # The definitions' resource was resolved at import; this run's warehouse and
-            # landing (set in the environment by run_pipeline) may differ in a long process.
-            resources={"warehouse": warehouse_from_environment(engine)},
+            run_config={
+                # A failed step's error (with its stack trace) reaches the person as one line
+                # (RunOutcome.failure); CHATWH_VERBOSE shows Dagster's own error log as well.
+                "loggers": {"console": {"config": {"log_level": level}}},
+                # this run's warehouse, landing zone and engine, whatever the definitions'
+                # defaults
+                **warehouse_run_config(warehouse, landing, engine),
+            },
             **partition,
         )
 

@@ -1,12 +1,16 @@
 """Where things live and how the project is configured.
 
-Every setting comes from the environment, with a default that works on a fresh clone.
-Nothing here opens a file or a connection: reading settings is free.
+Every setting comes from the environment, with a default that works on a fresh clone. This
+is the one module that reads the environment, and no module writes it: the others call
+these functions, and a child process (dbt, ``dagster dev``, a re-started ``chatwh``) gets
+an environment built here (``dbt_environment``, ``dagster_environment``,
+``child_environment``). Nothing here opens a file or a connection: reading settings is free.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 from importlib import metadata
@@ -15,7 +19,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 SEED_ASSISTANTS = PROJECT_DIR / "seeds" / "assistants.csv"
-# dbt's command line, as every run and `chatwh forget` start it (orchestration/dbt_cli.py)
+# dbt's command line, as every run and `chatwh forget` start it (orchestration/gc_pause.py)
 DBT_EXECUTABLE = Path(sys.executable).with_name("chatwh-dbt")
 
 DEFAULT_LANDING = PROJECT_DIR / "data" / "landing"
@@ -26,6 +30,15 @@ DEFAULT_DEMO_DIR = PROJECT_DIR / "data" / "demo"
 
 # The demo (and only the demo) pseudonymizes with this public key; it says so when it does.
 DEMO_PSEUDONYM_KEY = "chatwh-demo-key-public-do-not-use-in-production"
+# The variable of the pseudonym key: Dagster's resource reads it at run time (dg.EnvVar), so
+# that the key itself is never stored in the instance (run config, job snapshot).
+PSEUDONYM_KEY_VARIABLE = "CHATWH_PSEUDONYM_KEY"
+# One "materialization planned" event per asset and run, not one per asset and day: a
+# year's backfill otherwise writes thousands of events to the instance's SQLite storage.
+# Dagster reads it from the environment of the process that runs (docs/design.md).
+PLANNED_EVENTS_VARIABLE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+# The commands that run Dagster in their own process (orchestration/launcher.py).
+DAGSTER_COMMANDS = ("run", "demo")
 
 SESSION_TIMEOUT_MINUTES = 30
 
@@ -71,32 +84,52 @@ def dagster_home(warehouse: str | Path | None = None) -> Path:
     return path.with_name(path.name + DAGSTER_HOME_SUFFIX)
 
 
+def child_environment(**extra: str) -> dict[str, str]:
+    """The environment of a child process: this one's, with ``extra`` on top (this
+    process' own environment stays as it is)."""
+    return {**os.environ, **extra}
+
+
 def dagster_environment(home: Path) -> dict[str, str]:
     """The environment of a Dagster process (``dagster dev``, a reader of the run history)
-    on the instance at ``home``: this one's, with DAGSTER_HOME and the event settings that
-    ``chatwh run`` uses (see orchestration/pipeline.py)."""
-    return {
-        "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true",
-        "DAGSTER_EVENT_BATCH_SIZE": "1000",
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-    }
+    on the instance at ``home``: this one's, with DAGSTER_HOME and the planned-events
+    setting that ``chatwh run`` uses (unless this environment sets it otherwise)."""
+    return {PLANNED_EVENTS_VARIABLE: "true", **child_environment(DAGSTER_HOME=str(home))}
 
 
-def dbt_environment(warehouse: str | Path) -> dict[str, str]:
-    """The environment of a dbt subprocess on ``warehouse``: this one's, with the warehouse
-    that dbt's profile reads and the project's profiles folder."""
-    return {
-        **os.environ,
-        "CHATWH_WAREHOUSE": str(Path(warehouse).resolve()),
-        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-    }
+def dbt_environment(**extra: str) -> dict[str, str]:
+    """The environment of a dbt subprocess that this project starts itself (``chatwh
+    forget``'s rebuild, ``make docs``, the manifest's parse): the profile in the dbt project.
+    The warehouse reaches dbt as a var (``dbt_vars``), not through the environment."""
+    return child_environment(DBT_PROFILES_DIR=str(DBT_PROJECT_DIR), **extra)
+
+
+def dbt_vars(warehouse: str | Path, **extra: object) -> list[str]:
+    """The dbt arguments that name the warehouse file: profiles.yml reads the var
+    ``chatwh_warehouse`` (else ``CHATWH_WAREHOUSE``, for dbt started by hand); ``extra``
+    vars join it (dbt takes one ``--vars``: on Spark, the tables to register)."""
+    path = str(Path(warehouse).resolve())
+    return ["--vars", json.dumps({"chatwh_warehouse": path, **extra})]
+
+
+def launch_environment(command: str | None) -> dict[str, str] | None:
+    """The environment ``chatwh <command>`` must re-start itself with, or None when this
+    one will do: a command that runs Dagster needs the planned-events setting (Dagster reads
+    it from the environment), and the demo its public key, whatever key the shell exports."""
+    if command not in DAGSTER_COMMANDS:
+        return None
+    missing: dict[str, str] = {}
+    if PLANNED_EVENTS_VARIABLE not in os.environ:
+        missing[PLANNED_EVENTS_VARIABLE] = "true"
+    if command == "demo" and os.environ.get(PSEUDONYM_KEY_VARIABLE) != DEMO_PSEUDONYM_KEY:
+        missing[PSEUDONYM_KEY_VARIABLE] = DEMO_PSEUDONYM_KEY
+    return child_environment(**missing) if missing else None
 
 
 def pseudonym_key_kind() -> str:
     """Which pseudonym key is in force, for a person to read (never the key itself):
     ``unset``, ``demo`` (the public demo key) or ``set`` (a key of the operator's)."""
-    key = os.environ.get("CHATWH_PSEUDONYM_KEY", "")
+    key = os.environ.get(PSEUDONYM_KEY_VARIABLE, "")
     if not key:
         return "unset"
     return "demo" if key == DEMO_PSEUDONYM_KEY else "set"
@@ -114,7 +147,7 @@ def demo_dir() -> Path:
 
 def pseudonym_key() -> bytes:
     """The secret key of the WhatsApp user pseudonyms (HMAC-SHA256)."""
-    key = os.environ.get("CHATWH_PSEUDONYM_KEY", "")
+    key = os.environ.get(PSEUDONYM_KEY_VARIABLE, "")
     if not key:
         raise ConfigError(
             "CHATWH_PSEUDONYM_KEY is not set: export a secret key (it pseudonymizes WhatsApp users)"
@@ -159,6 +192,39 @@ def ingest_chunk_bytes() -> int:
 def debug() -> bool:
     """CHATWH_DEBUG: show the whole traceback (a run's failed step included), not one line."""
     return bool(os.environ.get("CHATWH_DEBUG"))
+
+
+def verbose() -> bool:
+    """CHATWH_VERBOSE: show dbt's own log lines and Dagster's error log during a run."""
+    return bool(os.environ.get("CHATWH_VERBOSE"))
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for this project's connections (``CHATWH_MEMORY_LIMIT``, default
+    3GB; dbt's profile reads the same variable)."""
+    return os.environ.get("CHATWH_MEMORY_LIMIT") or "3GB"
+
+
+def nightly_cron() -> str:
+    """When the nightly schedule ticks (``CHATWH_NIGHTLY_CRON``, default 02:00)."""
+    return os.environ.get("CHATWH_NIGHTLY_CRON") or "0 2 * * *"
+
+
+def nightly_timezone() -> str:
+    """The time zone of the nightly schedule's cron (``CHATWH_NIGHTLY_TIMEZONE``, default UTC)."""
+    return os.environ.get("CHATWH_NIGHTLY_TIMEZONE") or "UTC"
+
+
+def quarantine_warn_share() -> float:
+    """The share of the latest day's records in quarantine above which its check warns
+    (``CHATWH_QUARANTINE_WARN_SHARE``, default 0.02)."""
+    return float(os.environ.get("CHATWH_QUARANTINE_WARN_SHARE") or "0.02")
+
+
+def freshness_days() -> int:
+    """How many days old the newest arrival day may be before its check warns
+    (``CHATWH_FRESHNESS_DAYS``, default 2)."""
+    return int(os.environ.get("CHATWH_FRESHNESS_DAYS") or "2")
 
 
 def s3_options() -> dict[str, object]:

@@ -79,16 +79,12 @@ def built_tables(warehouse: str | Path) -> list[str]:
     )
 
 
-def dbt_arguments(warehouse: str | Path) -> list[str]:
-    """What ``dbt build`` gets on Spark: the target and the tables to register."""
-    return ["--target", "spark", "--vars", json.dumps({"spark_tables": built_tables(warehouse)})]
-
-
-def prepare_build(warehouse: str | Path) -> list[str]:
-    """Raw as Parquet for Spark, then dbt's arguments for the build on Spark."""
+def prepare_build(warehouse: str | Path) -> dict[str, list[str]]:
+    """Raw as Parquet for Spark, then the dbt vars of the build on Spark (``--target
+    spark``): the tables to register, beside the warehouse (``settings.dbt_vars``)."""
     with connect(Path(warehouse)) as con:
         export_raw(con, warehouse)
-    return dbt_arguments(warehouse)
+    return {"spark_tables": built_tables(warehouse)}
 
 
 def mart_columns(manifest: Path) -> dict[str, list[tuple[str, str]]]:
@@ -102,21 +98,35 @@ def mart_columns(manifest: Path) -> dict[str, list[tuple[str, str]]]:
     }
 
 
+def marts_folder(warehouse: str | Path) -> Path:
+    """Where Spark writes the marts: ``<warehouse>.spark/tables/marts/<mart>/``."""
+    return spark_root(warehouse) / "tables" / "marts"
+
+
+def holds_parquet(folder: Path) -> bool:
+    return folder.is_dir() and next(folder.rglob("*.parquet"), None) is not None
+
+
+def mart_statement(name: str, table: str, folder: Path, columns: list[tuple[str, str]]) -> str:
+    """The statement ``name`` (a .sql file) on one mart's Parquet folder, its columns read
+    with the given DuckDB types (Spark's differ: int for bigint, bigint for hugeint)."""
+    quoted = {column: '"' + column.replace('"', '""') + '"' for column, _ in columns}
+    listed = ", ".join(
+        f"cast({quoted[column]} as {data_type}) as {quoted[column]}"
+        for column, data_type in columns
+    )
+    statement = _statement(name, table=table, folder=str(folder))
+    return statement.replace("{{ columns }}", listed)
+
+
 def attach_marts(con: duckdb.DuckDBPyConnection, warehouse: str | Path, manifest: Path) -> None:
     """Copy the Spark marts into the warehouse file (replacing the earlier copies), each
     with the columns and types of a DuckDB build."""
-    marts = spark_root(warehouse) / "tables" / "marts"
     con.execute("create schema if not exists marts")
     for name, columns in sorted(mart_columns(manifest).items()):
-        folder = marts / name
-        if folder.is_dir() and next(folder.rglob("*.parquet"), None) is not None:
-            quoted = {column: '"' + column.replace('"', '""') + '"' for column, _ in columns}
-            listed = ", ".join(
-                f"cast({quoted[column]} as {data_type}) as {quoted[column]}"
-                for column, data_type in columns
-            )
-            statement = _statement("spark_mart_copy", table=name, folder=str(folder))
-            con.execute(statement.replace("{{ columns }}", listed))
+        folder = marts_folder(warehouse) / name
+        if holds_parquet(folder):
+            con.execute(mart_statement("spark_mart_copy", name, folder, columns))
 
 
 VIEW_MACROS = ("run-operation", "install_view_macros", "--target", "duckdb", "--quiet")
@@ -127,9 +137,15 @@ def install_view_macros(warehouse: str | Path) -> None:
     on the DuckDB target, which writes the macros and nothing else)."""
     target = settings.dbt_target_path(warehouse)
     completed = subprocess.run(
-        [str(settings.DBT_EXECUTABLE), *VIEW_MACROS, "--target-path", f"{target}-views"],
+        [
+            str(settings.DBT_EXECUTABLE),
+            *VIEW_MACROS,
+            *settings.dbt_vars(warehouse),
+            "--target-path",
+            f"{target}-views",
+        ],
         cwd=settings.DBT_PROJECT_DIR,
-        env=settings.dbt_environment(warehouse),
+        env=settings.dbt_environment(),
         capture_output=True,
         text=True,
     )

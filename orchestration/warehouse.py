@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import settings
 from .pseudonym import key_fingerprint
 from .sql import load as load_sql
 
@@ -48,8 +48,7 @@ class KeyMismatch(Exception):
 
 def _tune(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     forbid_extension_downloads(con)
-    memory = os.environ.get("CHATWH_MEMORY_LIMIT", "3GB")
-    con.execute(f"set memory_limit = '{memory}'")
+    con.execute(f"set memory_limit = '{settings.memory_limit()}'")
     con.execute("set preserve_insertion_order = true")
     spill = path.parent / f".{path.name}.tmp"
     con.execute(f"set temp_directory = '{spill}'")

@@ -2,7 +2,7 @@
 
 ``Params()`` is the default shape of ``chatwh simulate``; ``SHAPES`` names the presets
 (``chatwh simulate --shape NAME``). Changing a default changes every default landing zone
-(tests/test_simulator_output.py pins one byte for byte).
+(tests/unit/test_simulator_output.py pins one byte for byte).
 """
 
 from __future__ import annotations

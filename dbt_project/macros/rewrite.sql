@@ -126,6 +126,26 @@
 {%- endmacro %}
 
 
+{% macro last_build_stamp() -%}
+    {#-
+        The `built_at` of the previous complete build (the newest row of `build_log`) as a
+        timestamp literal, 1900-01-01 before the first build: raw rows loaded after it are
+        the ones that build did not see. A literal, so that a scan of raw by load time
+        skips the row groups loaded before it (raw is appended in load order).
+    -#}
+    {%- set log = previous_state('build_log') %}
+    {%- set last_built_at = none %}
+    {%- if log %}
+        {%- set last_built_at = run_query(
+            'select cast(max(built_at) as ' ~ dbt.type_string() ~ ') from ' ~ log
+        ).columns[0].values()[0] %}
+    {%- endif %}
+    {{- dbt.cast(
+        dbt.string_literal(last_built_at) if last_built_at else 'null', dbt.type_timestamp()
+    ) if log else dbt.cast("'1900-01-01'", dbt.type_timestamp()) -}}
+{%- endmacro %}
+
+
 {% macro build_stamp() -%}
     {#-
         When this dbt invocation started (UTC), as a timestamp literal: the `built_at` of

@@ -47,7 +47,7 @@
         `<warehouse>.spark/tables/`), so that an incremental model finds its previous state.
     -#}
     {%- if execute -%}
-        {%- set root = env_var('CHATWH_WAREHOUSE', '../data/warehouse.duckdb') ~ '.spark' -%}
+        {%- set root = var('chatwh_warehouse', env_var('CHATWH_WAREHOUSE', '../data/warehouse.duckdb')) ~ '.spark' -%}
         {%- do run_query('create database if not exists raw') -%}
         {%- for table in ['assistants', 'erasures', 'reloads', 'web_events', 'whatsapp_messages'] -%}
             {%- do run_query(

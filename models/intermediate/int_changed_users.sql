@@ -12,17 +12,7 @@
     changes again, and more.
 -#}
 {%- set log = previous_state('build_log') %}
-{#- the last build's stamp as a literal: the scan of raw by load time then skips the
-    row groups loaded before it (raw is appended in load order) -#}
-{%- set last_built_at = none %}
-{%- if log %}
-    {%- set last_built_at = run_query(
-        'select cast(max(built_at) as ' ~ dbt.type_string() ~ ') from ' ~ log
-    ).columns[0].values()[0] %}
-{%- endif %}
-{%- set loaded_after = dbt.cast(
-    dbt.string_literal(last_built_at) if last_built_at else 'null', dbt.type_timestamp()
-) if log else dbt.cast("'1900-01-01'", dbt.type_timestamp()) %}
+{%- set loaded_after = last_build_stamp() %}
 
 with
 

@@ -1,14 +1,11 @@
 """Asset checks: what a data engineer wants to know every morning."""
 
-import os
-
 import dagster as dg
 
+from .. import settings
 from .ingest import RAW_KEYS
 from .resources import Warehouse
 
-QUARANTINE_WARN_SHARE = float(os.environ.get("CHATWH_QUARANTINE_WARN_SHARE", "0.02"))
-FRESHNESS_DAYS = int(os.environ.get("CHATWH_FRESHNESS_DAYS", "2"))
 MARTS = {
     "dashboard": dg.AssetKey(["marts", "dashboard_monthly_users"]),
     "chains": dg.AssetKey(["marts", "session_chains_daily"]),
@@ -33,7 +30,7 @@ def quarantine_share(warehouse: Warehouse) -> dg.AssetCheckResult:
     day, quarantined, records = rows[0]
     share = quarantined / records if records else 0.0
     return dg.AssetCheckResult(
-        passed=share <= QUARANTINE_WARN_SHARE,
+        passed=share <= settings.quarantine_warn_share(),
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "arrival_date": str(day),
@@ -137,7 +134,7 @@ def latest_arrival_is_fresh(warehouse: Warehouse) -> dg.AssetCheckResult:
             else None
         )
     return dg.AssetCheckResult(
-        passed=lag is not None and lag <= FRESHNESS_DAYS,
+        passed=lag is not None and lag <= settings.freshness_days(),
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"latest_arrival_date": str(latest), "days_behind": lag},
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import (
+    DagsterDbtCliRuntimeError,
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
@@ -60,7 +61,7 @@ def dbt_project() -> DbtProject:
                 [sys.executable, "-m", "dbt.cli.main", "parse", "--quiet", "--target-path", parsed],
                 cwd=settings.DBT_PROJECT_DIR,
                 check=True,
-                env={**os.environ, "DBT_PROFILES_DIR": str(settings.DBT_PROJECT_DIR)},
+                env=settings.dbt_environment(),
             )
             os.replace(Path(parsed) / "manifest.json", project.manifest_path)
     return project
@@ -108,16 +109,19 @@ def chat_warehouse_dbt(
     stamped after the last complete build) can alter; see docs/design.md.
     """
     # dbt's unit tests check the models' logic, not the data: they run with the test suite
-    # (tests/test_dbt_project.py), not every night.
+    # (tests/dbt/test_dbt_build.py), not every night.
     args = ["build", "--exclude-resource-type", "unit_test"]
     if context.run.tags.get("chatwh/full_refresh") == "true":
         args.append("--full-refresh")
-    if warehouse.engine == "spark":
-        args += spark.prepare_build(warehouse.path)
-    progress.info("dbt: %s", " ".join(args))
+    spark_vars: dict[str, Any] = {}
+    if warehouse.engine == "spark":  # raw as Parquet first, then the same build on Spark
+        args += ["--target", "spark"]
+        spark_vars = spark.prepare_build(warehouse.path)
+    progress.info("dbt: %s", " ".join(args))  # without the vars: they name the warehouse file
     preload_pandas()  # for the marts' preview, after the build
+    dbt_vars = settings.dbt_vars(warehouse.path, **spark_vars)
     invocation = dbt.cli(
-        args,
+        [*args, *dbt_vars],
         context=context,
         raise_on_error=True,
         target_path=settings.dbt_target_path(warehouse.path),
@@ -142,8 +146,14 @@ def chat_warehouse_dbt(
                 held.append(event)
                 continue
             yield event
-    except Exception:
+    except DagsterDbtCliRuntimeError as error:
         yield from held  # what dbt built before it failed is still materialized
+        # dagster-dbt's error quotes dbt's command line: said without the vars, which name
+        # the warehouse file and would push dbt's own error out of the one-line message
+        said = str(error).replace(" " + " ".join(dbt_vars), "")
+        raise DagsterDbtCliRuntimeError(description=said) from None
+    except Exception:
+        yield from held
         raise
     if warehouse.engine == "spark":
         with warehouse.connect() as con:

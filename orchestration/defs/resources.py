@@ -1,16 +1,18 @@
-"""Resources: the warehouse file and the landing zone, configured from the environment."""
+"""Resources: the warehouse file, its landing zone and the pseudonym key.
+
+``chatwh run`` gives the warehouse, the landing zone and the engine in the run config
+(``warehouse_run_config``); a run started in Dagster (the schedule, the sensor, the UI) uses
+the defaults resolved from the settings when the definitions load. The key is read from its
+variable by Dagster at run time (``dg.EnvVar``), so it is never stored in the instance.
+"""
 
 from __future__ import annotations
 
-import importlib.metadata
-import os
-from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource
-from packaging import version
 
 from .. import settings
 from ..warehouse import connect
@@ -30,43 +32,32 @@ class Warehouse(dg.ConfigurableResource):
 
     def key(self) -> bytes:
         if not self.pseudonym_key:
-            raise settings.ConfigError("CHATWH_PSEUDONYM_KEY is not set")
+            raise settings.ConfigError(f"{settings.PSEUDONYM_KEY_VARIABLE} is not set")
         return self.pseudonym_key.encode("utf-8")
 
 
-def warehouse_from_environment(engine: str | None = None) -> Warehouse:
-    """Resolved once per process; the same CHATWH_WAREHOUSE reaches dbt's profiles.yml."""
-    path = str(settings.warehouse_path())
-    os.environ["CHATWH_WAREHOUSE"] = path
+def warehouse_resource() -> Warehouse:
+    """The definitions' warehouse: the configured one (settings), the key by its variable."""
     return Warehouse(
-        path=path,
+        path=str(settings.warehouse_path()),
         landing=settings.landing_root(),
-        pseudonym_key=dg.EnvVar("CHATWH_PSEUDONYM_KEY").get_value(""),
-        engine=settings.engine(engine),
+        pseudonym_key=dg.EnvVar(settings.PSEUDONYM_KEY_VARIABLE),
+        engine=settings.engine(),
     )
 
 
-class LocalDbtCliResource(DbtCliResource):
-    """dbt-core from this environment, run in a subprocess with nothing prepared in this one.
-
-    The base class spends seconds of every run before dbt starts, on two things we do not
-    use: it runs ``dbt --version`` in a subprocess (the dbt executable here is the one
-    installed beside this interpreter: its version is in the package metadata), and it builds
-    a dbt adapter in this process (loading the profile, the project and every macro), which
-    serves only to fetch row counts and column metadata after the build.
-    """
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(importlib.metadata.version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args: object) -> None:
-        return None  # no adapter: dagster-dbt then skips row counts and column metadata
-
-
-def dbt_resource() -> DbtCliResource:
-    return LocalDbtCliResource(
-        project_dir=str(settings.DBT_PROJECT_DIR),
-        profiles_dir=str(settings.DBT_PROJECT_DIR),
-        dbt_executable=str(settings.DBT_EXECUTABLE),
-    )
+def warehouse_run_config(warehouse: Path, landing: str, engine: str) -> dict[str, Any]:
+    """The run config of one run's warehouse resource: its file, landing zone and engine,
+    and the key by name only (the run config is stored with the run)."""
+    return {
+        "resources": {
+            "warehouse": {
+                "config": {
+                    "path": str(warehouse),
+                    "landing": landing,
+                    "engine": engine,
+                    "pseudonym_key": {"env": settings.PSEUDONYM_KEY_VARIABLE},
+                }
+            }
+        }
+    }

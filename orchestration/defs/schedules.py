@@ -1,6 +1,5 @@
 """The nightly job, its schedule, and a sensor for files that land late under an older dt."""
 
-import os
 from datetime import datetime
 
 import dagster as dg
@@ -16,9 +15,6 @@ from .partitions import (
     registration_requests,
 )
 from .resources import Warehouse
-
-NIGHTLY_CRON = os.environ.get("CHATWH_NIGHTLY_CRON", "0 2 * * *")
-NIGHTLY_TIMEZONE = os.environ.get("CHATWH_NIGHTLY_TIMEZONE", "UTC")
 
 nightly_job = dg.define_asset_job(
     "nightly",
@@ -39,8 +35,8 @@ def nightly_run_request(scheduled_at: datetime) -> dg.RunRequest:
 
 @dg.schedule(
     job=nightly_job,
-    cron_schedule=NIGHTLY_CRON,
-    execution_timezone=NIGHTLY_TIMEZONE,
+    cron_schedule=settings.nightly_cron(),
+    execution_timezone=settings.nightly_timezone(),
     # off until an operator switches it on (the UI's Automation page, or `dagster schedule
     # start nightly_schedule`): `make dev` on a laptop must not start loading at 02:00
     default_status=dg.DefaultScheduleStatus.STOPPED,

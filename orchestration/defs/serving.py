@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from .. import settings
-from ..serve.snapshot import SERVING_TABLES, publish
+from ..serve.snapshot import SERVING_SOURCES, publish
 from .resources import Warehouse
 
 progress = logging.getLogger("chatwh.progress")
@@ -16,7 +16,7 @@ SERVING_SNAPSHOT = dg.AssetKey(["serving", "snapshot"])
 
 @dg.asset(
     key=SERVING_SNAPSHOT,
-    deps=[dg.AssetKey(["marts", table]) for table in SERVING_TABLES],
+    deps=[dg.AssetKey(["marts", table]) for table in SERVING_SOURCES],
     group_name="serving",
     kinds={"duckdb"},
     pool="warehouse",

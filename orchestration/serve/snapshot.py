@@ -1,10 +1,11 @@
-"""The serving snapshot: the marts the views read, published whole after every good build.
+"""The serving snapshot: what the views read of the marts, published after every good build.
 
 DuckDB lets one process write a file, and refuses to open it read-only while that process
 holds it: an API that read the warehouse would fail (or wait) for the whole of every
 nightly run. So every successful run (the Dagster asset ``serving/snapshot``, downstream of
 the marts and of their blocking checks) and every erasure publishes a *snapshot*: a small
-DuckDB file with the serving marts and the view macros, written under a temporary name,
+DuckDB file with what the views read of the marts (no user id) and the view macros,
+written under a temporary name,
 checkpointed, renamed into ``<warehouse>.serving/`` under a name of its own, and then
 made current by replacing the symlink ``current.duckdb`` (one atomic rename). Older
 snapshots are deleted at once: a server still reading one keeps its open file (POSIX), and
@@ -31,18 +32,22 @@ from ..warehouse import connect
 from .answers import Answers
 from .sql import identifier, literal, sql
 
-# What the views read (orchestration/views.py, through the macros of
-# dbt_project/macros/view_macros.sql), plus the Dashboard mart for analysts.
-SERVING_TABLES = (
+# The marts a snapshot is made from: what the views read (orchestration/views.py, through
+# the macros of dbt_project/macros/view_macros.sql).
+SERVING_SOURCES = (
     "dim_assistants",
     "session_chains_daily",
     "fct_user_days",
     "customers",
     "dashboard_monthly_users",
 )
-# What only a snapshot holds: the Customers series' serving table, and the Customers view
-# that reads it in place of the warehouse's (docs/design.md "Serving the views over HTTP").
-SERVING_ONLY = ("snapshot_day_links", "snapshot_customers_view")
+# Those copied row for row (none holds a user id).
+SERVING_TABLES = ("dim_assistants", "session_chains_daily", "dashboard_monthly_users")
+# What a snapshot makes of the others, without the users: the Customers series' serving
+# table from fct_user_days, the users' first and last session dates from customers, and
+# the Customers view that reads them in place of the warehouse's (docs/design.md "Serving
+# the views over HTTP").
+SERVING_ONLY = ("snapshot_day_links", "snapshot_customers", "snapshot_customers_view")
 CURRENT = "current.duckdb"
 PREFIX = "snapshot-"
 
@@ -71,7 +76,7 @@ def publish(con: duckdb.DuckDBPyConnection, serving: Path) -> Published:
     two publishes never overlap.
     """
     began = datetime.now(UTC)
-    missing = [row[0] for row in _rows(con, sql("missing_tables"), SERVING_TABLES)]
+    missing = [row[0] for row in _rows(con, sql("missing_tables"), SERVING_SOURCES)]
     if missing:
         raise NoSnapshot(f"the warehouse has no marts.{missing[0]} yet: run `chatwh run` first")
     serving.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@
 -- totals and new users: marts.customers_frame), with the users active per bucket counted
 -- from marts.user_day_links (snapshot_day_links.sql) by one filtered scan of the window's
 -- rows instead of distinct users per bucket. Its equality with the warehouse's is tested
--- (tests/test_serve_api.py).
+-- (tests/e2e/test_serve_views.py).
 create or replace macro serving_snapshot.marts.customers_view(
     assistant_id, from_date, to_date, grain := null, channel := 'all'
 ) as table

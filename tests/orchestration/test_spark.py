@@ -1,0 +1,149 @@
+"""The same warehouse on Apache Spark (`chatwh run --engine spark`): equal to DuckDB.
+
+Real Spark in local mode (dbt-spark's session method, `local[2]`, the in-memory catalog),
+real dbt, real Dagster, the real `chatwh` in subprocesses, on a small simulated landing
+zone with the edge cases: late data that joins two sessions of a user into one, a
+redelivery of the first day's interactions on a later day (a duplicate across days), an
+erasure, and assistants in several time zones. Every mart of a full build on Spark equals
+DuckDB's row for row (EXCEPT ALL both ways); then a nightly on Spark, with the late files
+and the erasure, equals a full build of everything on DuckDB, and so a full build on Spark.
+Spark's marts are compared where the views and the serving snapshot read them: their
+copies in the warehouse file, made from Spark's Parquet (orchestration/spark.py), which
+are compared with the Parquet too.
+
+Each Spark invocation starts a JVM (about 10 s): the file runs Spark twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from orchestration.spark import marts_folder
+from tests.conftest import Deployment, make_deployment
+from tests.support.late_world import marts_differences, plan_late_delivery
+from tests.support.support import arrival_days, query
+
+START = date(2026, 1, 1)
+DAYS = 4
+USERS = 80
+# every mart, all columns but when its rows were built
+MARTS = {
+    "marts.fct_sessions": "* exclude (built_at)",
+    "marts.fct_user_days": "* exclude (built_at)",
+    "marts.fct_user_months": "* exclude (built_at)",
+    "marts.session_chains_daily": "* exclude (built_at)",
+    "marts.customers": "* exclude (built_at)",
+    "marts.dashboard_monthly_users": "*",
+    "marts.dim_assistants": "*",
+}
+
+
+def copies_differ_from_parquet(warehouse: Path) -> dict[str, int]:
+    """Rows that differ between each mart's copy in the warehouse file and Spark's Parquet."""
+    marts = marts_folder(warehouse)
+    found = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in MARTS:
+            name = table.removeprefix("marts.")
+            columns = ", ".join(
+                row[0]
+                for row in con.execute(
+                    "select column_name from information_schema.columns where table_schema = "
+                    "'marts' and table_name = ? order by ordinal_position",
+                    [name],
+                ).fetchall()
+            )
+            parquet = (
+                f"(select {columns} from read_parquet('{marts / name}/**/*.parquet',"
+                " hive_partitioning = true))"
+            )
+            copy = f"(select {columns} from {table})"
+            rows = con.execute(
+                f"select count(*) from ((from {copy} except all from {parquet})"
+                f" union all (from {parquet} except all from {copy}))"
+            ).fetchall()[0][0]
+            if rows:
+                found[name] = rows
+    return found
+
+
+def erased_user(deployment: Deployment) -> str:
+    """A web user with sessions on more than one day (the anonymousId, as the landing has it)."""
+    [(user,)] = deployment.query(
+        """
+        select user_id from marts.fct_user_days where channel = 'web'
+        group by user_id having count(*) > 1 order by user_id limit 1
+        """
+    )
+    return user
+
+
+def view_answers(deployment: Deployment, *engine: str) -> list[dict]:
+    """The three views of the first assistant, as `chatwh` prints them in JSON."""
+    [(assistant,)] = deployment.query("select min(assistant_id) from marts.dim_assistants")
+    window = ["--from", START.isoformat(), "--to", "2026-01-31"]
+    warehouse = ["--warehouse", str(deployment.warehouse), "--json", *engine]
+    return [
+        json.loads(deployment.chatwh(*command, *warehouse).stdout)
+        for command in (
+            ["dashboard", "--assistant", assistant, "--as-of", "2026-01-31"],
+            ["sessions", "--assistant", assistant, *window],
+            ["customers", "--assistant", assistant, *window],
+        )
+    ]
+
+
+def test_spark_builds_duckdbs_marts_and_a_nightly_on_spark_equals_a_full_build(tmp_path):
+    spark = make_deployment(tmp_path / "spark")
+    spark.chatwh(
+        "simulate",
+        "--out",
+        str(spark.landing),
+        "--start",
+        START.isoformat(),
+        "--days",
+        str(DAYS),
+        "--users",
+        str(USERS),
+    )
+    with open(spark.landing / "assistants.csv", newline="", encoding="utf-8") as handle:
+        zones = {row["timezone"] for row in csv.DictReader(handle)}
+    assert len(zones) > 1, "the assistants share one time zone"
+    late = plan_late_delivery(spark.landing)
+    days = arrival_days(spark.landing)
+    assert late.day < days[-1]
+    before = make_deployment(tmp_path / "duckdb-before")
+    shutil.copytree(spark.landing, before.landing)
+
+    # a full build of every day on each engine: the same marts
+    spark.run("--engine", "spark")
+    before.run()
+    assert marts_differences(before.warehouse, spark.warehouse, MARTS) == {}
+    assert copies_differ_from_parquet(spark.warehouse) == {}
+    assert view_answers(spark) == view_answers(before)
+
+    # the late files (a day already built) and an erasure, then a nightly of that day on
+    # Spark; the reference is one full build of the same landing zone on DuckDB
+    person = erased_user(before)
+    late.write(spark.landing)
+    after = make_deployment(tmp_path / "duckdb-after")
+    shutil.copytree(spark.landing, after.landing)
+    spark.chatwh("forget", "--anonymous-id", person, "--warehouse", str(spark.warehouse))
+    spark.run("--engine", "spark", "--date", late.day.isoformat())
+    after.run()
+    after.chatwh("forget", "--anonymous-id", person, "--warehouse", str(after.warehouse))
+
+    merged = "select count(*) from marts.fct_sessions where user_id = ?"
+    assert query(spark.warehouse, merged, [late.merged_user]) < query(
+        before.warehouse, merged, [late.merged_user]
+    ), "the late events did not join two sessions"
+    assert query(spark.warehouse, merged, [person]) == [(0,)]
+    assert marts_differences(after.warehouse, spark.warehouse, MARTS) == {}
+    assert copies_differ_from_parquet(spark.warehouse) == {}
+    assert view_answers(spark) == view_answers(after)
