@@ -31,6 +31,18 @@ def open_read_only(args: argparse.Namespace):
     return open_for_queries(warehouse_path(args.warehouse))
 
 
+def open_marts(args: argparse.Namespace):
+    """The connection of a view: the warehouse file's marts, or with ``--engine spark``
+    (else CHATWH_ENGINE) the marts' Parquet of the last Spark build (spark_marts.py)."""
+    from ..settings import engine, warehouse_path
+
+    if engine(args.engine) == "spark":
+        from ..spark_marts import open_spark_marts
+
+        return open_spark_marts(warehouse_path(args.warehouse))
+    return open_read_only(args)
+
+
 def window(args: argparse.Namespace):
     from ..views import Window
 

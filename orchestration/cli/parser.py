@@ -18,6 +18,9 @@ from .arguments import (
     window_args,
 )
 
+# --engine of the three views: which build's marts they read (orchestration/spark_marts.py)
+VIEW_ENGINE = "the marts to read: the warehouse file's, or those Spark built (its Parquet)"
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
@@ -100,11 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dashboard.add_argument("--json", action="store_true", help="print JSON")
     warehouse_args(dashboard)
+    engine_args(dashboard, VIEW_ENGINE)
 
     sessions = sub(commands, "sessions", "the Sessions view: unique vs recurring users")
     window_args(sessions)
     sessions.add_argument("--json", action="store_true", help="print JSON")
     warehouse_args(sessions)
+    engine_args(sessions, VIEW_ENGINE)
 
     customers = sub(commands, "customers", "the Customers view: totals and a series")
     window_args(customers)
@@ -115,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     customers.add_argument("--json", action="store_true", help="print JSON")
     warehouse_args(customers)
+    engine_args(customers, VIEW_ENGINE)
 
     forget = sub(commands, "forget", "erase one person from every table, for good")
     who = forget.add_mutually_exclusive_group(required=True)

@@ -1,5 +1,6 @@
 """The views at the terminal: dashboard, sessions, customers, and the HTML report. They
-import DuckDB alone and open the warehouse read-only."""
+import DuckDB alone and open the warehouse read-only (the three views, with ``--engine
+spark``, an in-memory DuckDB on the Parquet of Spark's marts)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .common import UsageError, open_read_only, print_view, window
+from .common import UsageError, open_marts, open_read_only, print_view, window
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from .. import views
 
-    with open_read_only(args) as con:
+    with open_marts(args) as con:
         view = views.dashboard(con, args.assistant, args.as_of)
     print_view(view, args.json, views.render_dashboard)
     return 0
@@ -22,7 +23,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def cmd_sessions(args: argparse.Namespace) -> int:
     from .. import views
 
-    with open_read_only(args) as con:
+    with open_marts(args) as con:
         view = views.sessions(con, window(args))
         note = _no_data_note(con, args, view)
     print_view(view, args.json, views.render_sessions)
@@ -33,7 +34,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 def cmd_customers(args: argparse.Namespace) -> int:
     from .. import views
 
-    with open_read_only(args) as con:
+    with open_marts(args) as con:
         view = views.customers(con, window(args), args.grain)
         note = _no_data_note(con, args, view)
     print_view(view, args.json, views.render_customers)

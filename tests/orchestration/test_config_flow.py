@@ -153,6 +153,7 @@ def test_chatwh_run_writes_the_warehouse_it_is_given_and_nothing_else(tmp_path: 
         config = run.run_config["resources"]["warehouse"]["config"]
         assert config["path"] == str(warehouse) and config["landing"] == str(landing)
         assert config["pseudonym_key"] == {"env": settings.PSEUDONYM_KEY_VARIABLE}
+        assert config["engine"] == "duckdb"  # no --engine, no CHATWH_ENGINE
         assert run.tags["chatwh/warehouse"] == str(warehouse)
         # a range run plans each asset once (chatwh started itself with the setting)
         planned = [

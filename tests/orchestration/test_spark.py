@@ -7,11 +7,13 @@ redelivery of the first day's interactions on a later day (a duplicate across da
 erasure, and assistants in several time zones. Every mart of a full build on Spark equals
 DuckDB's row for row (EXCEPT ALL both ways); then a nightly on Spark, with the late files
 and the erasure, equals a full build of everything on DuckDB, and so a full build on Spark.
-Spark's marts are compared where the views and the serving snapshot read them: their
+Spark's marts are compared where the checks and the serving snapshot read them: their
 copies in the warehouse file, made from Spark's Parquet (orchestration/spark.py), which
-are compared with the Parquet too.
+are compared with the Parquet too; and the three views with `--engine spark`, which read
+the Parquet itself (orchestration/spark_marts.py), answer DuckDB's JSON.
 
-Each Spark invocation starts a JVM (about 10 s): the file runs Spark twice.
+Each Spark invocation starts a JVM (about 10 s): the file runs Spark twice (the full build
+with `--engine spark`, the nightly with CHATWH_ENGINE=spark).
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from pathlib import Path
 import duckdb
 
 from orchestration.spark import marts_folder
-from tests.conftest import Deployment, make_deployment
+from tests.conftest import Deployment, make_deployment, run_chatwh
 from tests.support.late_world import marts_differences, plan_late_delivery
-from tests.support.support import arrival_days, query
+from tests.support.support import arrival_days, assert_one_line_error, query
 
 START = date(2026, 1, 1)
 DAYS = 4
 USERS = 80
+WINDOW = ("--from", START.isoformat(), "--to", "2026-01-31")
 # every mart, all columns but when its rows were built
 MARTS = {
     "marts.fct_sessions": "* exclude (built_at)",
@@ -87,14 +90,13 @@ def erased_user(deployment: Deployment) -> str:
 def view_answers(deployment: Deployment, *engine: str) -> list[dict]:
     """The three views of the first assistant, as `chatwh` prints them in JSON."""
     [(assistant,)] = deployment.query("select min(assistant_id) from marts.dim_assistants")
-    window = ["--from", START.isoformat(), "--to", "2026-01-31"]
     warehouse = ["--warehouse", str(deployment.warehouse), "--json", *engine]
     return [
         json.loads(deployment.chatwh(*command, *warehouse).stdout)
         for command in (
             ["dashboard", "--assistant", assistant, "--as-of", "2026-01-31"],
-            ["sessions", "--assistant", assistant, *window],
-            ["customers", "--assistant", assistant, *window],
+            ["sessions", "--assistant", assistant, *WINDOW],
+            ["customers", "--assistant", assistant, *WINDOW],
         )
     ]
 
@@ -126,7 +128,12 @@ def test_spark_builds_duckdbs_marts_and_a_nightly_on_spark_equals_a_full_build(t
     before.run()
     assert marts_differences(before.warehouse, spark.warehouse, MARTS) == {}
     assert copies_differ_from_parquet(spark.warehouse) == {}
-    assert view_answers(spark) == view_answers(before)
+    # the views read Spark's Parquet (an in-memory DuckDB): DuckDB's answers
+    assert view_answers(spark, "--engine", "spark") == view_answers(before)
+    no_spark = before.chatwh(
+        "sessions", "--assistant", "x", *WINDOW, "--engine", "spark", check=False
+    )
+    assert_one_line_error(no_spark, "no Spark build", "chatwh run --engine spark")
 
     # the late files (a day already built) and an erasure, then a nightly of that day on
     # Spark; the reference is one full build of the same landing zone on DuckDB
@@ -135,7 +142,11 @@ def test_spark_builds_duckdbs_marts_and_a_nightly_on_spark_equals_a_full_build(t
     after = make_deployment(tmp_path / "duckdb-after")
     shutil.copytree(spark.landing, after.landing)
     spark.chatwh("forget", "--anonymous-id", person, "--warehouse", str(spark.warehouse))
-    spark.run("--engine", "spark", "--date", late.day.isoformat())
+    # CHATWH_ENGINE, the switch's other half
+    nightly = ["--landing", str(spark.landing), "--warehouse", str(spark.warehouse)]
+    run_chatwh(
+        "run", *nightly, "--date", late.day.isoformat(), env={**spark.env, "CHATWH_ENGINE": "spark"}
+    )
     after.run()
     after.chatwh("forget", "--anonymous-id", person, "--warehouse", str(after.warehouse))
 
@@ -146,4 +157,4 @@ def test_spark_builds_duckdbs_marts_and_a_nightly_on_spark_equals_a_full_build(t
     assert query(spark.warehouse, merged, [person]) == [(0,)]
     assert marts_differences(after.warehouse, spark.warehouse, MARTS) == {}
     assert copies_differ_from_parquet(spark.warehouse) == {}
-    assert view_answers(spark) == view_answers(after)
+    assert view_answers(spark, "--engine", "spark") == view_answers(after)
