@@ -6,23 +6,20 @@ interpreter's last collection at exit. Both ``chatwh run`` and ``chatwh-dbt`` im
 with the collector paused and freeze what exists afterwards (frozen objects are left out
 of every later collection): about 0.9 s and 0.6 s of a nightly run.
 
-``chatwh-dbt`` (``dbt_main``) is dbt's own command line, started as the nightly run and
-``chatwh forget`` start dbt (in a subprocess): it calls what dbt's ``dbt`` console script
-calls (``dbt.cli.main:cli``, not a documented Python API), with the collector paused for
-its import and nothing collected at exit; arguments, output and exit code are dbt's. Kept
-because the two buy about 20 % of a nightly's CPU (measured in an earlier session;
-re-measure with ``make bench``); ``tests/orchestration/test_kept_shims.py`` fails loudly
-when an upgrade moves dbt's entry point.
+``chatwh-dbt`` (``dbt_main``) is dbt's command line, as the nightly run and ``chatwh forget``
+start dbt (in a subprocess), through dbt's documented programmatic entry point
+(``dbtRunner().invoke``, "Programmatic invocations" in dbt's docs: the same arguments as the
+``dbt`` command) with the collector paused for its import and nothing collected at exit;
+output and exit code are dbt's (0, 1 when a node failed, 2 when dbt itself did). Only
+public APIs: ``python -m benchmarks.shims`` measures what it buys (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import sys
 from collections.abc import Iterator
-
-# what dbt's own console script runs (its package metadata), and so does chatwh-dbt
-DBT_ENTRY_POINT = "dbt.cli.main:cli"
 
 
 def no_collection_at_exit() -> None:
@@ -45,8 +42,12 @@ def imports_without_gc() -> Iterator[None]:
 def dbt_main() -> None:
     """``chatwh-dbt``: dbt's command line, imported without collections, none at exit."""
     with imports_without_gc():
-        from dbt.cli.main import cli
+        from dbt.cli.exceptions import DbtUsageException
+        from dbt.cli.main import dbtRunner
     try:
-        cli()
+        outcome = dbtRunner().invoke(sys.argv[1:])
     finally:
         no_collection_at_exit()
+    if isinstance(outcome.exception, DbtUsageException):
+        print(f"Error: {outcome.exception}", file=sys.stderr)  # dbt's own command says it so
+    sys.exit(0 if outcome.success else 1 if outcome.exception is None else 2)

@@ -1,9 +1,9 @@
 """The dbt resource: dagster-dbt's, minus two steps this project does not need.
 
-A shim on dagster-dbt's private API, kept because it buys about 20 % of a nightly's CPU
-(measured in an earlier session; re-measure with ``make bench``): the one module that
-touches that API. ``tests/orchestration/test_kept_shims.py`` fails loudly when an upgrade renames or
-changes the two methods it overrides.
+A shim on dagster-dbt's private API, kept because it buys 3.5 to 4.5 s of every run, about a
+third of a 1M nightly (``python -m benchmarks.shims``, docs/benchmarks.md): the one module
+that touches that API. ``tests/orchestration/test_kept_shims.py`` fails loudly when an
+upgrade renames or changes the two methods it overrides.
 """
 
 from __future__ import annotations
