@@ -3,9 +3,11 @@
 The person's interactions are deleted from raw, and the erasure is recorded in raw.erasures
 as a keyed pseudonym (never the raw id) with the earliest deleted interaction. dbt's change
 set (``int_changed_users``) reads it like new rows: the build that follows rewrites every
-month from there on without the person, so no table and no derived number keeps them.
-A new serving snapshot for ``chatwh serve`` is published (the one that still held
-them is deleted). Ingest skips that person's interactions in every later load, including
+month from there on without the person, so no table and no derived number keeps them:
+on DuckDB, and on Spark for a warehouse built there (raw's Parquet written again, the
+same build with ``--target spark``, the marts copied into the warehouse file, as a nightly
+on Spark does). A new serving snapshot for ``chatwh serve`` is published (the one that
+still held them is deleted). Ingest skips that person's interactions in every later load, including
 re-loads of old files.
 """
 
@@ -16,9 +18,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import settings
+from . import settings, spark
 from .pseudonym import normalize_wa_id, pseudonymize
 from .serve.snapshot import publish
+from .sql import load
 from .warehouse import (
     WarehouseBusy,
     check_pseudonym_key,
@@ -56,8 +59,6 @@ def forget(
     key = settings.pseudonym_key()
     pseudonym = pseudonymize(key, identifier)
     user_id = _user_id(channel, identifier, key)
-    table = "raw.web_events" if channel == "web" else "raw.whatsapp_messages"
-    column = "anonymous_id" if channel == "web" else "user_id"
     # a mistyped path, an empty or a foreign file: said in one line, nothing created (not
     # even the lock file); while a run writes it, it is checked again under the lock
     require_duckdb_file(warehouse)
@@ -69,33 +70,20 @@ def forget(
             ensure_raw_schema(con)
             # another key's pseudonym would match nobody, and keep nobody out of later loads
             check_pseudonym_key(con, key, warehouse)
-            con.execute("begin transaction")
-            already_erased = con.execute(
-                "select count(*) > 0 from raw.erasures where channel = ? and user_id = ?",
-                [channel, pseudonym],
-            ).fetchall()[0][0]
-            interactions, erased_from = con.execute(
-                f"select count(*), min(occurred_at) from {table} where {column} = ?", [user_id]
-            ).fetchall()[0]
-            con.execute(
-                "insert into raw.erasures select ?, ?, now()::timestamp, ? "
-                "where ? is not null or not exists "
-                "(select 1 from raw.erasures where channel = ? and user_id = ?)",
-                [channel, pseudonym, erased_from, erased_from, channel, pseudonym],
-            )
-            con.execute(f"delete from {table} where {column} = ?", [user_id])
+            con.begin()
+            person = {"channel": channel, "pseudonym": pseudonym}
+            [(already_erased,)] = con.execute(load("erasure_already_erased"), person).fetchall()
+            [(interactions, erased_from)] = con.execute(
+                load(f"erasure_interactions_{channel}"), {"user_id": user_id}
+            ).fetchall()
+            con.execute(load("erasure_record"), {**person, "erased_from": erased_from})
+            con.execute(load(f"erasure_delete_{channel}"), {"user_id": user_id})
             if channel == "web":
-                con.execute(
-                    "delete from raw.quarantine where channel = 'web' "
-                    "and record ->> 'anonymousId' = ?",
-                    [identifier],
-                )
-            built = con.execute(
-                "select count(*) from information_schema.tables where table_name = 'build_log'"
-            ).fetchall()[0][0]
-            con.execute("commit")
-        if built and erased_from is not None:  # nobody matched: nothing to rebuild
-            rebuild_marts(warehouse)
+                con.execute(load("erasure_delete_web_quarantine"), {"identifier": identifier})
+            [(built_on_duckdb,)] = con.execute(load("erasure_build_log")).fetchall()
+            con.commit()
+        if erased_from is not None:  # nobody matched: nothing to rebuild
+            rebuild_marts(warehouse, on_duckdb=built_on_duckdb)
     return ErasureResult(pseudonym, interactions, already_erased)
 
 
@@ -108,15 +96,63 @@ REBUILD_FROM_CHANGES = (
     "--exclude-resource-type",
     "unit_test",
 )
+# The same on Spark, with the views upstream of the change set: Spark's catalog lives in
+# memory, so a view exists only in the dbt invocation that made it (the tables an earlier
+# build left are registered again, macro register_spark_tables).
+REBUILD_ON_SPARK = (
+    "build",
+    "--select",
+    "+int_changed_users+",
+    "--exclude-resource-type",
+    "unit_test",
+    "--target",
+    "spark",
+)
 
 
-def rebuild_marts(warehouse: Path) -> None:
-    """Rebuild the sessions and every model downstream of the change set."""
+def rebuild_marts(warehouse: Path, on_duckdb: bool = True) -> None:
+    """Rebuild the sessions and every model downstream of the change set, on each engine
+    that built the warehouse, then publish a new serving snapshot.
+
+    On DuckDB when the file holds dbt's build_log. On Spark when the warehouse has its Spark
+    side (``<warehouse>.spark/``, orchestration/spark.py), as a nightly on Spark does: raw
+    written as Parquet again (without the person), the build on Spark, its marts copied into
+    the warehouse file (where the checks, the views and the snapshot read them).
+    """
+    rebuilt = on_duckdb
+    if on_duckdb:
+        _dbt_build(warehouse, REBUILD_FROM_CHANGES, ": run `chatwh run` to rebuild")
+    if spark.spark_root(warehouse).is_dir():
+        spark_vars = spark.prepare_build(warehouse)
+        if spark_vars["spark_tables"]:  # a Spark build left tables: rebuilt without the person
+            manifest = _dbt_build(
+                warehouse,
+                REBUILD_ON_SPARK,
+                " on Spark: run `chatwh run --engine spark --full-refresh` to rebuild",
+                spark_vars,
+            )
+            with connect(warehouse) as con:
+                spark.attach_marts(con, warehouse, manifest)
+            rebuilt = True
+    if rebuilt:
+        with connect(warehouse) as con:
+            # the API's copy of the marts forgets the person too (the older copy is deleted)
+            publish(con, settings.serving_dir(warehouse))
+
+
+def _dbt_build(
+    warehouse: Path, command: tuple[str, ...], failed: str, extra_vars: dict | None = None
+) -> Path:
+    """dbt's ``command`` on the warehouse, in the nightly's target folder (its saved parse
+    serves both): the path of the manifest it wrote. ``failed`` ends the error's line."""
+    target = settings.dbt_target_path(warehouse)
     completed = subprocess.run(
         [
             str(settings.DBT_EXECUTABLE),
-            *REBUILD_FROM_CHANGES,
-            *settings.dbt_vars(warehouse),
+            *command,
+            *settings.dbt_vars(warehouse, **(extra_vars or {})),
+            "--target-path",
+            str(target),
             "--quiet",
         ],
         cwd=settings.DBT_PROJECT_DIR,
@@ -125,7 +161,5 @@ def rebuild_marts(warehouse: Path) -> None:
         text=True,
     )
     if completed.returncode != 0:
-        raise RuntimeError("dbt build after the erasure failed: run `chatwh run` to rebuild")
-    with connect(warehouse) as con:
-        # the API's copy of the marts forgets the person too (the older copy is deleted)
-        publish(con, settings.serving_dir(warehouse))
+        raise RuntimeError(f"dbt build after the erasure failed{failed}")
+    return target / "manifest.json"

@@ -5,15 +5,18 @@ real dbt, real Dagster, the real `chatwh` in subprocesses, on a small simulated 
 zone with the edge cases: late data that joins two sessions of a user into one, a
 redelivery of the first day's interactions on a later day (a duplicate across days), an
 erasure, and assistants in several time zones. Every mart of a full build on Spark equals
-DuckDB's row for row (EXCEPT ALL both ways); then a nightly on Spark, with the late files
-and the erasure, equals a full build of everything on DuckDB, and so a full build on Spark.
+DuckDB's row for row (EXCEPT ALL both ways); `chatwh forget` on the Spark-built warehouse
+rebuilds on Spark, after which no table of the file, no Parquet under `<warehouse>.spark/`
+and no serving snapshot holds the person, and the marts (and the snapshot) equal a full
+build on DuckDB without them; then a nightly on Spark with the late files equals a full
+build of everything on DuckDB, and so a full build on Spark.
 Spark's marts are compared where the checks and the serving snapshot read them: their
 copies in the warehouse file, made from Spark's Parquet (orchestration/spark.py), which
 are compared with the Parquet too; and the three views with `--engine spark`, which read
 the Parquet itself (orchestration/spark_marts.py), answer DuckDB's JSON.
 
-Each Spark invocation starts a JVM (about 10 s): the file runs Spark twice (the full build
-with `--engine spark`, the nightly with CHATWH_ENGINE=spark).
+Each Spark invocation starts a JVM (about 10 s): the file runs Spark three times (the full
+build with `--engine spark`, the erasure's rebuild, the nightly with CHATWH_ENGINE=spark).
 """
 
 from __future__ import annotations
@@ -26,9 +29,12 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.spark import marts_folder
+from orchestration.serve.snapshot import current_link
+from orchestration.settings import serving_dir
+from orchestration.spark import marts_folder, spark_root
 from tests.conftest import Deployment, make_deployment, run_chatwh
 from tests.support.late_world import marts_differences, plan_late_delivery
+from tests.support.reliability import text_columns, where_found
 from tests.support.support import arrival_days, assert_one_line_error, query
 
 START = date(2026, 1, 1)
@@ -44,6 +50,14 @@ MARTS = {
     "marts.customers": "* exclude (built_at)",
     "marts.dashboard_monthly_users": "*",
     "marts.dim_assistants": "*",
+}
+# every table of a serving snapshot (orchestration/serve/snapshot.py)
+SNAPSHOT_TABLES = {
+    "marts.dim_assistants": "*",
+    "marts.session_chains_daily": "* exclude (built_at)",
+    "marts.dashboard_monthly_users": "*",
+    "marts.customers": "*",
+    "marts.user_day_links": "*",
 }
 
 
@@ -76,13 +90,46 @@ def copies_differ_from_parquet(warehouse: Path) -> dict[str, int]:
     return found
 
 
-def erased_user(deployment: Deployment) -> str:
-    """A web user with sessions on more than one day (the anonymousId, as the landing has it)."""
+def parquet_holding(warehouse: Path, needle: str) -> set[str]:
+    """The folders under ``<warehouse>.spark/`` whose Parquet holds ``needle`` in any column
+    (each file read with DuckDB, every row as text)."""
+    root = spark_root(warehouse)
+    found = set()
+    with duckdb.connect() as con:
+        for path in sorted(root.rglob("*.parquet")):
+            [(hits,)] = con.execute(
+                "select count(*) from read_parquet(?) as t where contains(t::varchar, ?)",
+                [str(path), needle],
+            ).fetchall()
+            if hits:
+                found.add(str(path.parent.relative_to(root)))
+    return found
+
+
+def snapshot_holding(warehouse: Path, needle: str) -> set[str]:
+    """The text columns of the warehouse's current serving snapshot that hold ``needle``."""
+    found = set()
+    with duckdb.connect(str(current_link(serving_dir(warehouse))), read_only=True) as con:
+        for table, columns in text_columns(con).items():
+            for column in columns:
+                [(hits,)] = con.execute(
+                    f'select count(*) from {table} where contains("{column}"::varchar, ?)',
+                    [needle],
+                ).fetchall()
+                if hits:
+                    found.add(f"{table}.{column}")
+    return found
+
+
+def erased_user(deployment: Deployment, other_than: str) -> str:
+    """A web user with sessions on more than one day (the anonymousId, as the landing has it),
+    not ``other_than``."""
     [(user,)] = deployment.query(
         """
-        select user_id from marts.fct_user_days where channel = 'web'
+        select user_id from marts.fct_user_days where channel = 'web' and user_id <> ?
         group by user_id having count(*) > 1 order by user_id limit 1
-        """
+        """,
+        [other_than],
     )
     return user
 
@@ -135,13 +182,27 @@ def test_spark_builds_duckdbs_marts_and_a_nightly_on_spark_equals_a_full_build(t
     )
     assert_one_line_error(no_spark, "no Spark build", "chatwh run --engine spark")
 
-    # the late files (a day already built) and an erasure, then a nightly of that day on
-    # Spark; the reference is one full build of the same landing zone on DuckDB
-    person = erased_user(before)
+    # an erasure on the Spark-built warehouse: rebuilt on Spark (raw's Parquet, the tables,
+    # the copies, the snapshot); the reference is a full build on DuckDB without the person
+    person = erased_user(before, other_than=late.merged_user)
+    assert where_found(spark.warehouse, person) and parquet_holding(spark.warehouse, person)
+    forget = ["forget", "--anonymous-id", person]
+    spark.chatwh(*forget, "--warehouse", str(spark.warehouse))
+    before.chatwh(*forget, "--warehouse", str(before.warehouse))
+    before.run("--full-refresh")
+    assert where_found(spark.warehouse, person) == set()
+    assert parquet_holding(spark.warehouse, person) == set()
+    assert snapshot_holding(spark.warehouse, person) == set()
+    assert marts_differences(before.warehouse, spark.warehouse, MARTS) == {}
+    assert copies_differ_from_parquet(spark.warehouse) == {}
+    snapshots = (current_link(serving_dir(d.warehouse)) for d in (before, spark))
+    assert marts_differences(*snapshots, SNAPSHOT_TABLES) == {}
+
+    # the late files (a day already built), then a nightly of that day on Spark; the
+    # reference is one full build of the same landing zone on DuckDB, the person erased
     late.write(spark.landing)
     after = make_deployment(tmp_path / "duckdb-after")
     shutil.copytree(spark.landing, after.landing)
-    spark.chatwh("forget", "--anonymous-id", person, "--warehouse", str(spark.warehouse))
     # CHATWH_ENGINE, the switch's other half
     nightly = ["--landing", str(spark.landing), "--warehouse", str(spark.warehouse)]
     run_chatwh(
