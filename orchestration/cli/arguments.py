@@ -17,7 +17,7 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def date_value(text: str) -> date:
+def iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -119,7 +119,7 @@ def window_args(parser: argparse.ArgumentParser) -> None:
         "--from",
         dest="from_date",
         required=True,
-        type=date_value,
+        type=iso_date,
         metavar="DATE",
         help="first local date of the window (YYYY-MM-DD)",
     )
@@ -127,7 +127,7 @@ def window_args(parser: argparse.ArgumentParser) -> None:
         "--to",
         dest="to_date",
         required=True,
-        type=date_value,
+        type=iso_date,
         metavar="DATE",
         help="last local date of the window, included",
     )

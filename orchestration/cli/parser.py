@@ -7,8 +7,8 @@ from typing import Any
 
 from .arguments import (
     Parser,
-    date_value,
     engine_args,
+    iso_date,
     port,
     positive,
     share,
@@ -37,10 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = sub(commands, "simulate", "write a realistic simulated landing zone")
     simulate.add_argument("--out", required=True, metavar="DIR", help="landing folder to write")
     simulate.add_argument(
-        "--start",
-        type=date_value,
-        metavar="DATE",
-        help="first day (default: 365 days before today)",
+        "--start", type=iso_date, metavar="DATE", help="first day (default: 365 days before today)"
     )
     simulate.add_argument("--days", type=positive, default=365, help="days (default 365)")
     simulate.add_argument(
@@ -70,16 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="landing zone (default: $CHATWH_LANDING, else data/landing)",
     )
     warehouse_args(run)
-    run.add_argument("--date", type=date_value, metavar="D", help="one arrival day (dt)")
+    run.add_argument("--date", type=iso_date, metavar="D", help="one arrival day (dt)")
     run.add_argument(
         "--from",
         dest="from_date",
-        type=date_value,
+        type=iso_date,
         metavar="D",
         help="first arrival day of a range",
     )
     run.add_argument(
-        "--to", dest="to_date", type=date_value, metavar="D", help="last arrival day of a range"
+        "--to", dest="to_date", type=iso_date, metavar="D", help="last arrival day of a range"
     )
     run.add_argument(
         "--full-refresh", action="store_true", help="rebuild every dbt model from scratch"
@@ -97,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--assistant", required=True, metavar="ID", help="assistant id")
     dashboard.add_argument(
         "--as-of",
-        type=date_value,
+        type=iso_date,
         metavar="DATE",
         help="as-of date (default: today in the assistant's time zone)",
     )
