@@ -3,7 +3,6 @@
 import logging
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Mapping
 from functools import cache
@@ -58,7 +57,9 @@ def dbt_project() -> DbtProject:
         project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=project.manifest_path.parent) as parsed:
             subprocess.run(
-                [sys.executable, "-m", "dbt.cli.main", "parse", "--quiet", "--target-path", parsed],
+                # dbt's command as the runs call it: `python -m dbt.cli.main` printed runpy's
+                # RuntimeWarning on stderr, a second line under a run's one-line error
+                [settings.DBT_EXECUTABLE, "parse", "--quiet", "--target-path", parsed],
                 cwd=settings.DBT_PROJECT_DIR,
                 check=True,
                 env=settings.dbt_environment(),
