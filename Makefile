@@ -47,7 +47,8 @@ SIZE ?= 10M
 bench-serve: install
 	CHATWH_PSEUDONYM_KEY=benchmark-key DAGSTER_HOME=$(CURDIR)/data/bench/$(SIZE)/dagster_home \
 		$(BIN)/python -m benchmarks.serve_load --warehouse data/bench/$(SIZE)/warehouse.duckdb \
-		--nightly-landing data/bench/$(SIZE)-366d/landing --nightly-date 2026-01-01
+		--nightly-landing data/bench/$(SIZE)-366d/landing --nightly-date 2026-01-01 \
+		--nightly-nice 10
 
 # The catalog from the built warehouse, read-only, or from no file at all (orchestration/docs.py).
 docs: install

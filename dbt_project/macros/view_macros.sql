@@ -56,8 +56,9 @@
         looked up in the buckets (a range join of every user-day to them took longer: 257 to
         265 ms against 220 to 244 ms for a year at 10M). One branch per grain, so that each
         `date_trunc` has a constant part; the first bucket starts at the window's first
-        day. DuckDB expands the macro where it is called; the serving snapshot's Customers
-        view (orchestration/serve/sql/snapshot_customers_view.sql) calls it too.
+        day. DuckDB expands the macro where it is called; the serving snapshot's new users
+        (orchestration/serve/sql/snapshot_views.sql) call it too, and its Customers view
+        takes the same starts from its table's week_start and month_start.
     -#}
     create or replace macro {{ marts }}.customers_bucket_of(day, bucket_grain, window_from) as
     greatest(
@@ -132,10 +133,36 @@
     order by buckets.bucket_start;
 
     {#-
+        The new users of each bucket of a Customers window (bucket_start, new_users; buckets
+        without any are absent): users whose first session lies in it. The serving snapshot
+        replaces it by a count over its daily table of first sessions
+        (orchestration/serve/sql/snapshot_new_users.sql).
+    -#}
+    create or replace macro {{ marts }}.customers_new_users(
+        assistant_id, from_date, to_date, grain := null, channel := 'all'
+    ) as table
+    with params as (
+        select
+            cast(from_date as date) as window_from,
+            cast(to_date as date) as window_to,
+            {{ marts }}.customers_grain(from_date, to_date, grain) as bucket_grain
+    )
+    select
+        {{ marts }}.customers_bucket_of(
+            c.first_session_date, params.bucket_grain, params.window_from
+        ) as bucket_start,
+        count(*) as new_users
+    from {{ marts }}.customers as c, params
+    where c.assistant_id = assistant_id
+        and (channel = 'all' or c.channel = channel)
+        and c.first_session_date between params.window_from and params.window_to
+    group by all;
+
+    {#-
         Everything of the Customers view but the users active per bucket: its buckets, the
         window's totals and the new users per bucket, one row per bucket. The warehouse's
         view below and the serving snapshot's (orchestration/serve/sql/
-        snapshot_customers_view.sql) count the active users each their own way on it.
+        snapshot_views.sql) count the active users each their own way on it.
     -#}
     create or replace macro {{ marts }}.customers_frame(
         assistant_id, from_date, to_date, grain := null, channel := 'all'
@@ -143,23 +170,10 @@
     with buckets as (
         select * from {{ marts }}.customers_buckets(from_date, to_date, grain := grain)
     ),
-    params as (
-        select
-            cast(from_date as date) as window_from,
-            cast(to_date as date) as window_to,
-            {{ marts }}.customers_grain(from_date, to_date, grain) as bucket_grain
-    ),
     bucket_new_users as (
-        select
-            {{ marts }}.customers_bucket_of(
-                c.first_session_date, params.bucket_grain, params.window_from
-            ) as bucket_start,
-            count(*) as new_users
-        from {{ marts }}.customers as c, params
-        where c.assistant_id = assistant_id
-            and (channel = 'all' or c.channel = channel)
-            and c.first_session_date between params.window_from and params.window_to
-        group by all
+        select * from {{ marts }}.customers_new_users(
+            assistant_id, from_date, to_date, grain := grain, channel := channel
+        )
     ),
     totals as (
         select * from {{ marts }}.sessions_view(assistant_id, from_date, to_date, channel := channel)
@@ -241,7 +255,11 @@
     left join bucket_activity on frame.bucket_start = bucket_activity.bucket_start
     order by frame.bucket_start;
 
-    create or replace macro {{ marts }}.dashboard_view(assistant_id, as_of := null) as table
+    {#-
+        The Dashboard's 13 months for an as-of date: the as-of month (offset_months 0, to
+        the as-of date) and the 12 whole months before it, each with its first and last day.
+    -#}
+    create or replace macro {{ marts }}.dashboard_months(assistant_id, as_of := null) as table
     with params as (
         select coalesce(
             cast(as_of as date),
@@ -257,15 +275,24 @@
             cast(date_trunc('month', params.as_of_date) - to_months(offset_months) as date)
                 as month_start
         from params, range(0, 13) as offsets(offset_months)
-    ),
-    windows as (
-        select
-            *,
-            case
-                when offset_months = 0 then as_of_date
-                else cast(month_start + interval 1 month as date) - 1
-            end as month_end
-        from months
+    )
+    select
+        *,
+        case
+            when offset_months = 0 then as_of_date
+            else cast(month_start + interval 1 month as date) - 1
+        end as month_end
+    from months;
+
+    {#-
+        The users of each of the Dashboard's 13 months (dashboard_months): one row per month.
+        The serving snapshot replaces it by a lookup in its table of month-to-date users per
+        day (orchestration/serve/sql/snapshot_dashboard_days.sql); dashboard_view compares
+        the months.
+    -#}
+    create or replace macro {{ marts }}.dashboard_month_users(assistant_id, as_of := null) as table
+    with windows as (
+        select * from {{ marts }}.dashboard_months(assistant_id, as_of := as_of)
     ),
     -- A chain counts for a month when it starts and ends in it (its last date by the month's
     -- end, which is the as-of date for the as-of month): the chains of the 13 months, each
@@ -276,12 +303,10 @@
             c.last_date,
             c.chain_length,
             c.chains
-        from {{ marts }}.session_chains_daily as c, params
+        from {{ marts }}.session_chains_daily as c
         where c.assistant_id = assistant_id
-            and c.first_date >= cast(
-                date_trunc('month', params.as_of_date) - interval 12 month as date
-            )
-            and c.first_date <= params.as_of_date
+            and c.first_date >= (select min(month_start) from windows)
+            and c.first_date <= (select max(month_end) from windows)
     ),
     chains as (
         select
@@ -293,17 +318,21 @@
             on c.month_start = windows.month_start
             and c.last_date <= windows.month_end
         group by windows.offset_months
-    ),
-    compared as (
+    )
+    select
+        windows.as_of_date,
+        windows.offset_months,
+        windows.month_start,
+        cast(chains.users as bigint) as users
+    from windows
+    inner join chains on windows.offset_months = chains.offset_months;
+
+    create or replace macro {{ marts }}.dashboard_view(assistant_id, as_of := null) as table
+    with compared as (
         select
-            windows.as_of_date,
-            windows.offset_months,
-            windows.month_start,
-            cast(chains.users as bigint) as users,
-            cast(lag(chains.users) over (order by windows.month_start) as bigint)
-                as previous_month_users
-        from windows
-        inner join chains on windows.offset_months = chains.offset_months
+            *,
+            lag(users) over (order by month_start) as previous_month_users
+        from {{ marts }}.dashboard_month_users(assistant_id, as_of := as_of)
     )
     select
         assistant_id as assistant_id,

@@ -107,11 +107,13 @@ def window_of(assistant_id: str, from_text: str, to_text: str, channel: str) -> 
 BEARER = HTTPBearer(auto_error=False, description="an API key from `chatwh keys create`")
 
 
-def _key(
+async def _key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
 ) -> ApiKey:
-    """The key of the request, or 401."""
+    """The key of the request, or 401. Async, as ``caller``'s check: both run on the event
+    loop (a lookup in the small key file, microseconds), where a plain function would take
+    a hop to the thread pool and back per dependency (docs/benchmarks.md "chatwh serve")."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise HTTPException(401, "missing API key: send Authorization: Bearer <key>", challenge)
@@ -129,7 +131,7 @@ def caller(*names: str) -> Callable[[Request, ApiKey], ApiKey]:
     allowed = frozenset(names)
     takes = ", ".join(names) if names else "no parameters"
 
-    def check(request: Request, key: Annotated[ApiKey, Depends(_key)]) -> ApiKey:
+    async def check(request: Request, key: Annotated[ApiKey, Depends(_key)]) -> ApiKey:
         for name in request.query_params:
             if name not in allowed:
                 raise BadParameter(f"unknown parameter {name[:40]!r}: this endpoint takes {takes}")

@@ -25,6 +25,10 @@ from .app import ServeConfig, create_app
 from .snapshot import NoSnapshot, current_link, publish
 
 GRACE_SECONDS = 10
+# How long an idle connection stays open. uvicorn's default (5 s) is shorter than the pause
+# of a person between two filters, so the server closed connections just as their client
+# reused them (a request lost to the race, docs/benchmarks.md); 75 s is nginx's default.
+KEEP_ALIVE_SECONDS = 75
 
 
 class JsonLines(logging.Formatter):
@@ -95,6 +99,7 @@ def serve(config: ServeConfig, host: str, port: int, say: Callable[[str], None])
             access_log=False,
             server_header=False,
             timeout_graceful_shutdown=GRACE_SECONDS,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
             lifespan="off",
         )
     )

@@ -43,11 +43,11 @@ SERVING_SOURCES = (
 )
 # Those copied row for row (none holds a user id).
 SERVING_TABLES = ("dim_assistants", "session_chains_daily", "dashboard_monthly_users")
-# What a snapshot makes of the others, without the users: the Customers series' serving
-# table from fct_user_days, the users' first and last session dates from customers, and
-# the Customers view that reads them in place of the warehouse's (docs/design.md "Serving
-# the views over HTTP").
-SERVING_ONLY = ("snapshot_day_links", "snapshot_customers", "snapshot_customers_view")
+# What a snapshot makes of the others, without the users: the Customers series' table from
+# fct_user_days, the first sessions per day from customers, the Dashboard's month-to-date
+# users per day from session_chains_daily; then the macros that read them in place of the
+# warehouse's (sql/snapshot_views.sql; docs/design.md "Serving the views over HTTP").
+SERVING_ONLY = ("snapshot_day_links", "snapshot_new_users", "snapshot_dashboard_days")
 CURRENT = "current.duckdb"
 PREFIX = "snapshot-"
 
@@ -96,6 +96,11 @@ def publish(con: duckdb.DuckDBPyConnection, serving: Path) -> Published:
             con.execute(sql("snapshot_fill").format(table=identifier(table)))
         for statement in SERVING_ONLY:
             con.execute(sql(statement))
+        con.execute("use serving_snapshot")  # its macros read its own tables
+        try:
+            con.execute(sql("snapshot_views"))
+        finally:
+            con.execute(f"use {identifier(warehouse)}")
         con.execute(sql("snapshot_info"), {"published_at": began.replace(tzinfo=None)})
         con.execute("detach serving_snapshot")  # checkpoints: the file is whole, no WAL
     except BaseException:

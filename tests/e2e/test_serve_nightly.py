@@ -102,11 +102,13 @@ def test_an_erasure_publishes_a_snapshot_without_the_person(history: Deployment,
     link = serving_dir / "current.duckdb"
 
     def snapshot_users() -> int:
-        """The person's rows in the snapshot's customers (no user id there: by their dates)."""
+        """The users of the person's first day in the snapshot's first sessions per day (no
+        user id there: by their date)."""
         with duckdb.connect(str(link), read_only=True) as con:
             return con.execute(
-                "select count(*) from marts.customers where assistant_id = $assistant "
-                "and channel = 'web' and first_session_date = $first",
+                "select coalesce(sum(users), 0) from marts.new_users_daily "
+                "where assistant_id = $assistant and channel = 'web' "
+                "and first_session_date = $first",
                 {"assistant": ACME, "first": first_date},
             ).fetchall()[0][0]
 

@@ -109,16 +109,20 @@ def test_the_snapshot_holds_the_serving_marts_and_macros_and_nothing_else(site: 
         user_columns = con.execute(
             "select table_name, column_name from duckdb_columns() where column_name = 'user_id'"
         ).fetchall()
-        customers = con.execute("select count(*) from marts.customers").fetchall()[0][0]
+        customers = con.execute("select sum(users) from marts.new_users_daily").fetchall()[0][0]
     assert tables == sorted(
-        [("main", "snapshot_info"), ("marts", "customers"), ("marts", "user_day_links")]
+        [("main", "snapshot_info")]
+        + [("marts", table) for table in ("dashboard_days", "new_users_daily", "user_day_links")]
         + [("marts", table) for table in SERVING_TABLES]
     )
     assert user_columns == []  # no user id: the views need none
     assert [name for (name,) in macros] == [
         "customers_buckets",
         "customers_frame",
+        "customers_new_users",
         "customers_view",
+        "dashboard_month_users",
+        "dashboard_months",
         "dashboard_view",
         "sessions_view",
     ]
@@ -161,6 +165,40 @@ def test_the_snapshots_customers_view_counts_as_the_warehouses(site: Site):
         built = [warehouse.execute(CUSTOMERS_SQL, case).fetchall() for case in cases]
     assert served == built
     assert sum(row[12] for rows in served for row in rows) > 0  # active users: real counts
+
+
+DASHBOARD_SQL = "select * from marts.dashboard_view(?, as_of := ?)"
+
+
+def test_the_snapshots_dashboard_counts_as_the_warehouses(site: Site):
+    """The snapshot answers the Dashboard from its month-to-date users per day
+    (dashboard_days): row for row the warehouse's, for every assistant, as of days before,
+    inside and after the data, first and last days of months, and today (no as-of)."""
+    as_of_days = [
+        date(2024, 12, 31),
+        date(2025, 12, 1),
+        date(2026, 1, 1),
+        date(2026, 1, 17),
+        date(2026, 1, 31),
+        date(2026, 2, 1),
+        date(2026, 2, 14),
+        date(2026, 2, 28),
+        date(2026, 3, 31),
+        date(2026, 6, 30),
+        date(2027, 2, 1),
+        None,
+    ]
+    cases = [[assistant, day] for assistant in (ACME, GLOBEX, INITECH) for day in as_of_days]
+    link = settings.serving_dir(site.deployment.warehouse) / "current.duckdb"
+    with (
+        duckdb.connect(str(link), read_only=True) as snapshot,
+        duckdb.connect(str(site.deployment.warehouse), read_only=True) as warehouse,
+    ):
+        served = [snapshot.execute(DASHBOARD_SQL, case).fetchall() for case in cases]
+        built = [warehouse.execute(DASHBOARD_SQL, case).fetchall() for case in cases]
+    assert served == built
+    assert all(len(rows) == 12 for rows in served)
+    assert sum(row[5] for rows in served for row in rows) > 0  # users: real counts
 
 
 def test_a_repeated_question_gets_the_same_answer_from_the_cache(site: Site):

@@ -56,8 +56,9 @@ SNAPSHOT_TABLES = {
     "marts.dim_assistants": "*",
     "marts.session_chains_daily": "* exclude (built_at)",
     "marts.dashboard_monthly_users": "*",
-    "marts.customers": "*",
+    "marts.new_users_daily": "*",
     "marts.user_day_links": "*",
+    "marts.dashboard_days": "*",
 }
 
 

@@ -1,12 +1,12 @@
--- What the snapshot's views read of marts.customers, without the users: each user's first
--- and last session dates on an assistant and channel (the Customers view's new users, the
--- dates an assistant's data covers). In assistant, channel and first-session order, so that
--- a window's new users are read from that assistant's row groups only.
-create table serving_snapshot.marts.customers as
+-- What the snapshot keeps of marts.customers: how many users had their first session on
+-- each day, per assistant and channel (no user). The Customers view's new users per bucket
+-- are summed from it (snapshot_views.sql).
+create table serving_snapshot.marts.new_users_daily as
 select
     assistant_id,
     channel,
     first_session_date,
-    last_session_date
+    count(*) as users
 from marts.customers
+group by all
 order by assistant_id, channel, first_session_date;
