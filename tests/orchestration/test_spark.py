@@ -24,17 +24,19 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import signal
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from orchestration.serve.snapshot import current_link
 from orchestration.settings import serving_dir
 from orchestration.spark import marts_folder, spark_root
 from tests.conftest import Deployment, make_deployment, run_chatwh
 from tests.support.late_world import marts_differences, plan_late_delivery
-from tests.support.reliability import text_columns, where_found
+from tests.support.reliability import Watched, text_columns, where_found
 from tests.support.support import arrival_days, assert_one_line_error, query
 
 START = date(2026, 1, 1)
@@ -150,6 +152,8 @@ def view_answers(deployment: Deployment, *engine: str) -> list[dict]:
 
 
 def test_spark_builds_duckdbs_marts_and_a_nightly_on_spark_equals_a_full_build(tmp_path):
+    """A full build on Spark equals DuckDB's; an erasure rebuilds on Spark; a nightly killed
+    inside dbt, then a nightly of the late files, equal a full DuckDB build of them."""
     spark = make_deployment(tmp_path / "spark")
     spark.chatwh(
         "simulate",
@@ -204,8 +208,18 @@ def test_spark_builds_duckdbs_marts_and_a_nightly_on_spark_equals_a_full_build(t
     late.write(spark.landing)
     after = make_deployment(tmp_path / "duckdb-after")
     shutil.copytree(spark.landing, after.landing)
-    # CHATWH_ENGINE, the switch's other half
     nightly = ["--landing", str(spark.landing), "--warehouse", str(spark.warehouse)]
+    # first a nightly killed inside dbt on Spark (Spark and its JVM with it), as a lost
+    # machine would: the next nightly must still give the marts of an uninterrupted run
+    killed = Watched.start(
+        "run", *nightly, "--date", late.day.isoformat(), "--engine", "spark", env=spark.env
+    )
+    if killed.wait_for("dbt: built int_sessions") is None:
+        killed.finish()
+        pytest.fail(f"the Spark nightly ended before int_sessions was built:\n{killed.stderr}")
+    killed.kill_group()
+    assert killed.process.returncode == -signal.SIGKILL
+    # CHATWH_ENGINE, the switch's other half
     run_chatwh(
         "run", *nightly, "--date", late.day.isoformat(), env={**spark.env, "CHATWH_ENGINE": "spark"}
     )
