@@ -141,21 +141,17 @@
     create or replace macro {{ marts }}.customers_new_users(
         assistant_id, from_date, to_date, grain := null, channel := 'all'
     ) as table
-    with params as (
-        select
-            cast(from_date as date) as window_from,
-            cast(to_date as date) as window_to,
-            {{ marts }}.customers_grain(from_date, to_date, grain) as bucket_grain
-    )
     select
         {{ marts }}.customers_bucket_of(
-            c.first_session_date, params.bucket_grain, params.window_from
+            c.first_session_date,
+            {{ marts }}.customers_grain(from_date, to_date, grain),
+            cast(from_date as date)
         ) as bucket_start,
         count(*) as new_users
-    from {{ marts }}.customers as c, params
+    from {{ marts }}.customers as c
     where c.assistant_id = assistant_id
         and (channel = 'all' or c.channel = channel)
-        and c.first_session_date between params.window_from and params.window_to
+        and c.first_session_date between cast(from_date as date) and cast(to_date as date)
     group by all;
 
     {#-

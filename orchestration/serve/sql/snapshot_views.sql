@@ -80,23 +80,18 @@ order by frame.bucket_start;
 create or replace macro marts.customers_new_users(
     assistant_id, from_date, to_date, grain := null, channel := 'all'
 ) as table
-with params as (
-    select
-        cast(from_date as date) as window_from,
-        cast(to_date as date) as window_to,
-        marts.customers_grain(from_date, to_date, grain) as bucket_grain
-)
-
 select
     marts.customers_bucket_of(
-        n.first_session_date, params.bucket_grain, params.window_from
+        n.first_session_date,
+        marts.customers_grain(from_date, to_date, grain),
+        cast(from_date as date)
     ) as bucket_start,
     cast(sum(n.users) as bigint) as new_users
-from marts.new_users_daily as n, params
+from marts.new_users_daily as n
 where
     n.assistant_id = assistant_id
     and (channel = 'all' or n.channel = channel)
-    and n.first_session_date between params.window_from and params.window_to
+    and n.first_session_date between cast(from_date as date) and cast(to_date as date)
 group by all;
 
 -- The users of each of the Dashboard's 13 months: the month-to-date users of its last day
