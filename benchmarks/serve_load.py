@@ -8,7 +8,10 @@ A benchmark, not a test: it prints figures and fails only when the server does n
 
 It starts the real ``chatwh serve --port 0`` on the warehouse (its serving snapshot), makes
 one API key with ``chatwh keys create`` (in a key file of its own, removed afterwards),
-then runs ``--clients`` simulated users for ``--seconds`` in one asyncio process (httpx).
+then runs ``--clients`` simulated users for ``--seconds`` in one asyncio process (aiohttp on
+uvloop: the lightest client of the lock, so that the load generator, which shares the
+machine's two cores with the server, adds as little as it can to the latencies it reports;
+docs/benchmarks.md "chatwh serve: a lighter load generator").
 
 Each user paces itself as a person at the web app does: it opens a view of one assistant
 (the three modules at once, as the page asks for them: dashboard, sessions and customers
@@ -31,10 +34,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
-import ssl
 import statistics
 import subprocess
 import sys
@@ -44,8 +47,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+import aiohttp
 import duckdb
-import httpx
+import uvloop
 
 from orchestration.settings import serving_dir
 
@@ -56,11 +60,7 @@ GRAINS = (None, None, "day", "week", "month")
 CHANNELS = ("all", "all", "web", "whatsapp")
 THINK_SECONDS = (2.0, 8.0)
 LOOPBACK = re.compile(r"http://127\.0\.0\.1:\d+")
-# One TLS context for every simulated user (the URL is plain http, but httpx makes a
-# context per client unless given one: 25 ms of the load generator's own CPU each, which
-# for 200 users stalled its event loop for the first 5 s of the run and showed as the
-# server's p99).
-TLS = ssl.create_default_context()
+TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
 @dataclass
@@ -85,12 +85,14 @@ def data_range(warehouse: Path) -> tuple[list[str], date, date]:
     return assistants, first, last
 
 
-def start_server(warehouse: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+def start_server(
+    warehouse: Path, env: dict[str, str], log: Path | None
+) -> tuple[subprocess.Popen, str]:
     server = subprocess.Popen(
         [CHATWH, "serve", "--port", "0", "--warehouse", str(warehouse)],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if log is None else log.open("w"),
         text=True,
     )
     for line in server.stdout:
@@ -130,14 +132,14 @@ def random_filters(
 
 
 async def timed_get(
-    client: httpx.AsyncClient, load: Load, view: str, path: str, params: dict
+    client: aiohttp.ClientSession, load: Load, view: str, path: str, params: dict
 ) -> None:
     began = time.monotonic()
     try:
-        response = await client.get(path, params=params)
-        await response.aread()
-        status = response.status_code
-    except httpx.HTTPError:
+        async with client.get(path, params=params) as response:
+            await response.read()
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError):
         status = 0
     load.samples.append(Sample(view, began, (time.monotonic() - began) * 1000, status))
 
@@ -148,7 +150,11 @@ async def user(
     rng = random.Random(seed * 100_003 + number)
     assistants, first, last = scope
     headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10, verify=TLS) as client:
+    # Up to three connections, kept alive, as a browser's for one page's three requests.
+    connector = aiohttp.TCPConnector(limit=3)
+    async with aiohttp.ClientSession(
+        url, headers=headers, timeout=TIMEOUT, connector=connector
+    ) as client:
         await asyncio.sleep(rng.uniform(*THINK_SECONDS) - THINK_SECONDS[0])  # staggered start
         while time.monotonic() < deadline:
             assistant, window, customers = random_filters(rng, assistants, first, last)
@@ -222,6 +228,24 @@ def report(title: str, samples: list[Sample], seconds: float) -> None:
         )
 
 
+def report_server(log: Path) -> None:
+    """The server's own times (its access log's ``ms``: from the request's arrival in the
+    application to its answer, without the client's and the network's share)."""
+    times: dict[str, list[float]] = {}
+    for line in log.read_text().splitlines():
+        record = json.loads(line)
+        if record.get("logger") == "chatwh.access" and record.get("status") == 200:
+            times.setdefault(record["route"].rsplit("/", 1)[-1], []).append(record["ms"])
+    print(f"\nthe server's own times ({log}):")
+    print("| route | requests | p50 (ms) | p99 (ms) | max (ms) |")
+    print("|---|---|---|---|---|")
+    for route, ms in sorted(times.items()):
+        print(
+            f"| {route} | {len(ms)} | {statistics.median(ms):.1f} "
+            f"| {percentile(ms, 0.99):.1f} | {max(ms):.1f} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", type=Path, required=True, help="a built warehouse")
@@ -237,6 +261,11 @@ def main() -> None:
         help="the nightly run's niceness (0; the Dagster daemon's unit runs at 10, "
         "docs/deploy/chatwh-dagster-daemon.service)",
     )
+    parser.add_argument(
+        "--server-log",
+        type=Path,
+        help="keep the server's log there, and report its own times from it as well",
+    )
     args = parser.parse_args()
     if bool(args.nightly_landing) != bool(args.nightly_date):
         parser.error("--nightly-landing and --nightly-date go together")
@@ -246,25 +275,28 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="serve-load-") as scratch:
         env = {**os.environ, "CHATWH_KEYS": str(Path(scratch) / "keys.sqlite")}
-        server, url = start_server(args.warehouse, env)  # publishes a snapshot if none yet
+        # publishes a snapshot if none yet
+        server, url = start_server(args.warehouse, env, args.server_log)
         try:
             scope = data_range(args.warehouse)
             key = create_key(scope[0], args.warehouse, env)
             print(f"{args.clients} users for {args.seconds:.0f}s on {url}, {args.warehouse}")
             began = time.monotonic()
-            load = asyncio.run(drive(args, url, key, scope, env))
+            load = uvloop.run(drive(args, url, key, scope, env))
             elapsed = time.monotonic() - began
         finally:
             server.terminate()
             server.wait(timeout=30)
     if load.nightly is None:
         report("all requests", load.samples, elapsed)
-        return
-    start, end = load.nightly
-    during = [sample for sample in load.samples if start <= sample.began <= end]
-    rest = [sample for sample in load.samples if not start <= sample.began <= end]
-    report("while the nightly run wrote", during, end - start)
-    report("the rest of the time", rest, max(elapsed - (end - start), 1e-9))
+    else:
+        start, end = load.nightly
+        during = [sample for sample in load.samples if start <= sample.began <= end]
+        rest = [sample for sample in load.samples if not start <= sample.began <= end]
+        report("while the nightly run wrote", during, end - start)
+        report("the rest of the time", rest, max(elapsed - (end - start), 1e-9))
+    if args.server_log:
+        report_server(args.server_log)
 
 
 if __name__ == "__main__":

@@ -127,7 +127,7 @@ def main() -> None:
     args.warehouse = args.warehouse.resolve()
     with tempfile.TemporaryDirectory(prefix="serve-single-") as scratch:
         env = {**os.environ, "CHATWH_KEYS": str(Path(scratch) / "keys.sqlite")}
-        server, url = start_server(args.warehouse, env)
+        server, url = start_server(args.warehouse, env, None)
         try:
             assistants, _first, last = data_range(args.warehouse)
             key = create_key(assistants, args.warehouse, env)
