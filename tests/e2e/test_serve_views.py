@@ -134,6 +134,18 @@ def test_the_snapshot_holds_the_serving_marts_and_macros_and_nothing_else(site: 
     assert counts["session_chains_daily"] > 0
 
 
+def snapshot_and_warehouse(site: Site, sql: str, cases: list[list]) -> tuple[list, list]:
+    """The rows of ``sql`` for each case, on the served snapshot and on the warehouse."""
+    link = settings.serving_dir(site.deployment.warehouse) / "current.duckdb"
+    with (
+        duckdb.connect(str(link), read_only=True) as snapshot,
+        duckdb.connect(str(site.deployment.warehouse), read_only=True) as warehouse,
+    ):
+        served = [snapshot.execute(sql, case).fetchall() for case in cases]
+        built = [warehouse.execute(sql, case).fetchall() for case in cases]
+    return served, built
+
+
 CUSTOMERS_SQL = "select * from marts.customers_view(?, ?, ?, grain := ?, channel := ?)"
 
 
@@ -156,13 +168,7 @@ def test_the_snapshots_customers_view_counts_as_the_warehouses(site: Site):
         for grain in (None, "day", "week", "month")
         for channel in ("all", "web", "whatsapp")
     ]
-    link = settings.serving_dir(site.deployment.warehouse) / "current.duckdb"
-    with (
-        duckdb.connect(str(link), read_only=True) as snapshot,
-        duckdb.connect(str(site.deployment.warehouse), read_only=True) as warehouse,
-    ):
-        served = [snapshot.execute(CUSTOMERS_SQL, case).fetchall() for case in cases]
-        built = [warehouse.execute(CUSTOMERS_SQL, case).fetchall() for case in cases]
+    served, built = snapshot_and_warehouse(site, CUSTOMERS_SQL, cases)
     assert served == built
     assert sum(row[12] for rows in served for row in rows) > 0  # active users: real counts
 
@@ -189,13 +195,7 @@ def test_the_snapshots_dashboard_counts_as_the_warehouses(site: Site):
         None,
     ]
     cases = [[assistant, day] for assistant in (ACME, GLOBEX, INITECH) for day in as_of_days]
-    link = settings.serving_dir(site.deployment.warehouse) / "current.duckdb"
-    with (
-        duckdb.connect(str(link), read_only=True) as snapshot,
-        duckdb.connect(str(site.deployment.warehouse), read_only=True) as warehouse,
-    ):
-        served = [snapshot.execute(DASHBOARD_SQL, case).fetchall() for case in cases]
-        built = [warehouse.execute(DASHBOARD_SQL, case).fetchall() for case in cases]
+    served, built = snapshot_and_warehouse(site, DASHBOARD_SQL, cases)
     assert served == built
     assert all(len(rows) == 12 for rows in served)
     assert sum(row[5] for rows in served for row in rows) > 0  # users: real counts
