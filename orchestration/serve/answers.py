@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 
 MAX_ANSWERS = 4096  # about 1 KiB each for a sessions or dashboard answer, 30 for a daily year
 
@@ -29,17 +29,18 @@ class Answers:
     def __len__(self) -> int:
         return len(self._answers)
 
-    def get(self, question: Hashable, compute: Callable[[], bytes]) -> bytes:
-        """The answer to ``question``, computed (outside the lock) when not held yet."""
+    def held(self, question: Hashable) -> bytes | None:
+        """The answer to ``question`` if it was kept, else ``None``."""
         with self._lock:
             answer = self._answers.get(question)
             if answer is not None:
                 self._answers.move_to_end(question)
-                return answer
-        answer = compute()  # two threads may compute the same answer once each: both equal
+            return answer
+
+    def keep(self, question: Hashable, answer: bytes) -> None:
+        """Hold ``answer`` (two requests may compute the same one: both are equal)."""
         with self._lock:
             self._answers[question] = answer
             self._answers.move_to_end(question)
             while len(self._answers) > self.limit:
                 self._answers.popitem(last=False)
-        return answer

@@ -10,14 +10,20 @@ then the parameters (422, one line naming the parameter).
 
 from __future__ import annotations
 
+import asyncio
 import importlib.resources
+import os
 import re
+import sys
+import threading
 from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 import duckdb
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
@@ -46,6 +52,14 @@ PAGE_POLICY = (
     "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
+# Customers' answers are computed on threads of their own, at a lower priority: a Customers
+# query costs 5 to 20 ms of a core, a Sessions or Dashboard one 2 to 3, and the page asks
+# for the three at once. The light views (on anyio's threads) then take a core as soon as
+# they need one, instead of queueing behind the heavy one; the heavy threads have the cores
+# whenever the light ones leave them (each query is one DuckDB thread:
+# sql/snapshot_reader_settings.sql). docs/benchmarks.md "chatwh serve: the heavy view".
+HEAVY_THREADS = 2
+HEAVY_NICE = 10
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_FOUND = "assistant not found"
 NO_SNAPSHOT = "no build published yet: the next `chatwh run` publishes one"
@@ -150,20 +164,32 @@ def visible(snapshot: Snapshot, key: ApiKey, assistant_id: str) -> Snapshot:
     return snapshot
 
 
-def answer(
+async def answer(
+    request: Request,
     snapshot: Snapshot,
     question: Hashable | None,
     view: Callable[[duckdb.DuckDBPyConnection], dict[str, Any]],
+    *,
+    heavy: bool = False,
 ) -> Response:
-    """The JSON of ``view`` on the snapshot, from its answer cache when ``question`` (the
-    view and its normalized parameters) was asked before; ``None``: not to be kept (an
-    answer that depends on the day it is asked)."""
+    """The JSON of ``view`` on the snapshot: from its answer cache when ``question`` (the
+    view and its normalized parameters) was asked before, on the event loop; else computed
+    on a thread of the view's kind (``heavy``: Customers). ``question`` ``None``: not to be
+    kept (an answer that depends on the day it is asked)."""
 
     def encode() -> bytes:
         with snapshot.cursor() as con:
             return JSONResponse(view(con)).body
 
-    body = encode() if question is None else snapshot.answers.get(question, encode)
+    body = None if question is None else snapshot.answers.held(question)
+    if body is None:
+        if heavy:
+            threads = request.app.state.heavy_threads
+            body = await asyncio.get_running_loop().run_in_executor(threads, encode)
+        else:
+            body = await anyio.to_thread.run_sync(encode)
+        if question is not None:
+            snapshot.answers.keep(question, body)
     return Response(body, media_type="application/json", headers=NO_STORE)
 
 
@@ -198,7 +224,7 @@ def assistants(request: Request, key: Annotated[ApiKey, Depends(caller())]) -> J
     tags=["views"],
     responses={200: {"model": schemas.DashboardView}, **ERRORS},
 )
-def dashboard(
+async def dashboard(
     request: Request,
     assistant_id: AssistantId,
     key: Annotated[ApiKey, Depends(caller("as_of"))],
@@ -209,7 +235,13 @@ def dashboard(
     snapshot = visible(_snapshot(request), key, assistant_id)
     day = parse_date("as_of", as_of) if as_of is not None else None
     question = None if day is None else ("dashboard", assistant_id, day)  # None: as of today
-    return answer(snapshot, question, lambda con: views.dashboard(con, assistant_id, day))
+    known = snapshot.assistant_ids
+    return await answer(
+        request,
+        snapshot,
+        question,
+        lambda con: views.dashboard(con, assistant_id, day, known=known),
+    )
 
 
 @router.get(
@@ -217,7 +249,7 @@ def dashboard(
     tags=["views"],
     responses={200: {"model": schemas.SessionsView}, **ERRORS},
 )
-def sessions(
+async def sessions(
     request: Request,
     assistant_id: AssistantId,
     key: Annotated[ApiKey, Depends(caller("from", "to", "channel"))],
@@ -229,7 +261,13 @@ def sessions(
     --json`)."""
     snapshot = visible(_snapshot(request), key, assistant_id)
     window = window_of(assistant_id, from_, to, channel)
-    return answer(snapshot, ("sessions", window), lambda con: views.sessions(con, window))
+    known = snapshot.assistant_ids
+    return await answer(
+        request,
+        snapshot,
+        ("sessions", window),
+        lambda con: views.sessions(con, window, known=known),
+    )
 
 
 @router.get(
@@ -237,7 +275,7 @@ def sessions(
     tags=["views"],
     responses={200: {"model": schemas.CustomersView}, **ERRORS},
 )
-def customers(
+async def customers(
     request: Request,
     assistant_id: AssistantId,
     key: Annotated[ApiKey, Depends(caller("from", "to", "grain", "channel"))],
@@ -251,7 +289,23 @@ def customers(
     snapshot = visible(_snapshot(request), key, assistant_id)
     window = window_of(assistant_id, from_, to, channel)
     question = ("customers", window, grain)
-    return answer(snapshot, question, lambda con: views.customers(con, window, grain))
+    known = snapshot.assistant_ids
+    return await answer(
+        request,
+        snapshot,
+        question,
+        lambda con: views.customers(con, window, grain, known=known),
+        heavy=True,
+    )
+
+
+def _lower_priority() -> None:
+    """A heavy-view thread's start: HEAVY_NICE more than the server's niceness (on Linux the
+    nice value is per thread; elsewhere the thread keeps the server's)."""
+    if sys.platform == "linux":
+        thread = threading.get_native_id()
+        nice = os.getpriority(os.PRIO_PROCESS, thread) + HEAVY_NICE
+        os.setpriority(os.PRIO_PROCESS, thread, min(nice, 19))
 
 
 def _one_line(error: RequestValidationError) -> str:
@@ -302,6 +356,9 @@ def create_app(config: ServeConfig) -> FastAPI:
     async def no_snapshot(request: Request, error: NoSnapshot) -> JSONResponse:
         return JSONResponse({"detail": NO_SNAPSHOT}, status_code=503, headers={"Retry-After": "60"})
 
+    app.state.heavy_threads = ThreadPoolExecutor(
+        HEAVY_THREADS, "heavy-view", initializer=_lower_priority
+    )
     app.state.snapshots = SnapshotReader(config.serving)
     app.state.keys = KeyStore(config.keys)
     app.include_router(router)

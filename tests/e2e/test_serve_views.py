@@ -6,6 +6,9 @@ never a 500).
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
@@ -15,6 +18,7 @@ import pytest
 
 from orchestration import settings
 from orchestration.serve.answers import Answers
+from orchestration.serve.app import HEAVY_NICE, HEAVY_THREADS, ServeConfig, create_app
 from orchestration.serve.snapshot import SERVING_TABLES
 from tests.support.serve_support import (
     ACME,
@@ -217,18 +221,32 @@ def test_a_repeated_question_gets_the_same_answer_from_the_cache(site: Site):
 
 def test_the_answer_cache_is_bounded_and_keeps_the_recently_used():
     answers = Answers(limit=2)
-    computed: list[str] = []
-
-    def compute(text: str):
-        return lambda: computed.append(text) or text.encode()
-
-    assert answers.get("a", compute("a")) == b"a"
-    assert answers.get("b", compute("b")) == b"b"
-    assert answers.get("a", compute("a again")) == b"a"  # held: not computed again
-    assert answers.get("c", compute("c")) == b"c"  # over the limit: "b" leaves
-    assert answers.get("b", compute("b again")) == b"b again"
-    assert computed == ["a", "b", "c", "b again"]
+    assert answers.held("a") is None
+    answers.keep("a", b"a")
+    answers.keep("b", b"b")
+    assert answers.held("a") == b"a"  # now the most recently used
+    answers.keep("c", b"c")  # over the limit: "b" leaves, not "a"
+    assert answers.held("b") is None
+    assert (answers.held("a"), answers.held("c")) == (b"a", b"c")
     assert len(answers) == 2
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a nice value per thread is Linux's")
+def test_customers_answers_run_on_their_own_lower_priority_threads(tmp_path: Path):
+    app = create_app(ServeConfig(serving=tmp_path, keys=tmp_path / "keys.sqlite"))
+    server_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def where() -> tuple[str, int]:
+        return threading.current_thread().name, os.getpriority(
+            os.PRIO_PROCESS, threading.get_native_id()
+        )
+
+    heavy = app.state.heavy_threads
+    seen = {heavy.submit(where).result() for _ in range(4 * HEAVY_THREADS)}
+    assert {name.rsplit("_", 1)[0] for name, _ in seen} == {"heavy-view"}
+    assert {nice for _, nice in seen} == {min(server_nice + HEAVY_NICE, 19)}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == server_nice
+    heavy.shutdown()
 
 
 # --------------------------------------------------------------------------- keys and scopes
