@@ -20,11 +20,11 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-import duckdb
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
@@ -168,18 +168,19 @@ async def answer(
     request: Request,
     snapshot: Snapshot,
     question: Hashable | None,
-    view: Callable[[duckdb.DuckDBPyConnection], dict[str, Any]],
+    view: Callable[..., dict[str, Any]],
     *,
     heavy: bool = False,
 ) -> Response:
-    """The JSON of ``view`` on the snapshot: from its answer cache when ``question`` (the
-    view and its normalized parameters) was asked before, on the event loop; else computed
-    on a thread of the view's kind (``heavy``: Customers). ``question`` ``None``: not to be
-    kept (an answer that depends on the day it is asked)."""
+    """The JSON of ``view(connection, known=assistants)`` on the snapshot (its assistants
+    are read once per snapshot, not per request): from its answer cache when ``question``
+    (the view and its normalized parameters) was asked before, on the event loop; else
+    computed on a thread of the view's kind (``heavy``: Customers). ``question`` ``None``:
+    not to be kept (an answer that depends on the day it is asked)."""
 
     def encode() -> bytes:
         with snapshot.cursor() as con:
-            return JSONResponse(view(con)).body
+            return JSONResponse(view(con, known=snapshot.assistant_ids)).body
 
     body = None if question is None else snapshot.answers.held(question)
     if body is None:
@@ -235,12 +236,8 @@ async def dashboard(
     snapshot = visible(_snapshot(request), key, assistant_id)
     day = parse_date("as_of", as_of) if as_of is not None else None
     question = None if day is None else ("dashboard", assistant_id, day)  # None: as of today
-    known = snapshot.assistant_ids
     return await answer(
-        request,
-        snapshot,
-        question,
-        lambda con: views.dashboard(con, assistant_id, day, known=known),
+        request, snapshot, question, partial(views.dashboard, assistant_id=assistant_id, as_of=day)
     )
 
 
@@ -261,12 +258,8 @@ async def sessions(
     --json`)."""
     snapshot = visible(_snapshot(request), key, assistant_id)
     window = window_of(assistant_id, from_, to, channel)
-    known = snapshot.assistant_ids
     return await answer(
-        request,
-        snapshot,
-        ("sessions", window),
-        lambda con: views.sessions(con, window, known=known),
+        request, snapshot, ("sessions", window), partial(views.sessions, window=window)
     )
 
 
@@ -289,14 +282,8 @@ async def customers(
     snapshot = visible(_snapshot(request), key, assistant_id)
     window = window_of(assistant_id, from_, to, channel)
     question = ("customers", window, grain)
-    known = snapshot.assistant_ids
-    return await answer(
-        request,
-        snapshot,
-        question,
-        lambda con: views.customers(con, window, grain, known=known),
-        heavy=True,
-    )
+    view = partial(views.customers, window=window, grain=grain)
+    return await answer(request, snapshot, question, view, heavy=True)
 
 
 def _lower_priority() -> None:
