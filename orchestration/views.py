@@ -66,11 +66,10 @@ def check_assistant(
 ) -> None:
     """``known``: the warehouse's assistants when the caller holds them already (the server
     reads them once per snapshot), which saves a query per view; else read here."""
-    if known is not None and assistant_id in known:
-        return
-    known = assistant_ids(con)
+    known = assistant_ids(con) if known is None else known
     if assistant_id not in known:
-        raise ViewError(f"unknown assistant {assistant_id!r}: known are {', '.join(known)}")
+        names = ", ".join(sorted(known))
+        raise ViewError(f"unknown assistant {assistant_id!r}: known are {names}")
 
 
 def dashboard(

@@ -57,7 +57,8 @@ PAGE_POLICY = (
 # for the three at once. The light views (on anyio's threads) then take a core as soon as
 # they need one, instead of queueing behind the heavy one; the heavy threads have the cores
 # whenever the light ones leave them (each query is one DuckDB thread:
-# sql/snapshot_reader_settings.sql). docs/benchmarks.md "chatwh serve: the heavy view".
+# sql/snapshot_reader_settings.sql). docs/benchmarks.md "chatwh serve: the heavy view on
+# threads of its own".
 HEAVY_THREADS = 2
 HEAVY_NICE = 10
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
