@@ -23,19 +23,39 @@
 {%- endmacro %}
 
 
-{% macro rewrite_from_month_sql(sessions, changes) -%}
+{% macro rewrite_grain() -%}
     {#-
-        One row, one column `rewrite_from_month`: the first session month that the change
-        set `changes` can alter in `sessions` (a relation of sessions with `started_at`,
-        `ended_at` and the user key), null when nothing changed.
+        What a nightly rewrites at the least, as a `date_trunc` unit: the restart point is
+        rounded down to it. On DuckDB a day: delete+insert removes the rows its predicate
+        names, any set of days. On Spark a month: insert_overwrite replaces whole partitions,
+        and `int_sessions` and `fct_sessions` are partitioned by `session_month`.
+    -#}
+    {{ return(adapter.dispatch('rewrite_grain', 'chat_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__rewrite_grain() -%}
+    {{ return('day') }}
+{%- endmacro %}
+
+{% macro spark__rewrite_grain() -%}
+    {{ return('month') }}
+{%- endmacro %}
+
+
+{% macro rewrite_from_sql(sessions, changes) -%}
+    {#-
+        One row, one column `rewrite_from`: the first local date that the change set
+        `changes` can alter in `sessions` (a relation of sessions with `started_at`,
+        `ended_at` and the user key), rounded down to `rewrite_grain()`; null when nothing
+        changed.
 
         Per change, with c its `changed_from` and t the session timeout, the restart is the
         start of the user's earliest session that ends at or after c - t, or c when there is
         none: the sessions that end before c - t keep every interaction and boundary. The
         earliest restart R over the change set, as a local date, is at most a day before
-        its UTC date, so every session from R on is dated in the month of R's UTC date minus
-        a day or later: that month is the answer. A change without `changed_from` (a time
-        zone changed) rewrites from the beginning (1970-01).
+        its UTC date, so every session from R on is dated R's UTC date minus a day or
+        later: that date, rounded down to the grain, is the answer. A change without
+        `changed_from` (a time zone changed) rewrites from the beginning (1970-01-01).
     -#}
     {#- the earliest change as a literal: the scan of `sessions` then skips older row groups -#}
     {%- set earliest = run_query(
@@ -74,9 +94,9 @@
             when count(*) = 0 then null
             when count(changed_from) < count(*) then {{ dbt.cast("'1970-01-01'", 'date') }}
             else {{ dbt.cast(dbt.date_trunc(
-                'month', dbt.dateadd('day', -1, dbt.cast('min(restart_at)', 'date'))
+                rewrite_grain(), dbt.dateadd('day', -1, dbt.cast('min(restart_at)', 'date'))
             ), 'date') }}
-        end as rewrite_from_month
+        end as rewrite_from
     from restarts
 {%- endmacro %}
 
@@ -85,7 +105,7 @@
     {#-
         The table `int_restart_point`, named without `ref`: the incremental predicates that
         read it are configured when the project is parsed. The models that use it `ref` it
-        too (through `rewrite_from_month`), so it is built before them.
+        too (through `rewrite_from`), so it is built before them.
     -#}
     {{ return(api.Relation.create(
         database=target.database if target.database is defined else none,
@@ -95,34 +115,42 @@
 {%- endmacro %}
 
 
-{% macro rewrite_from_month() -%}
+{% macro rewrite_from(grain='day') -%}
     {#-
-        For the incremental models: the month `int_restart_point` says the build rewrites
-        from, as a date literal; `null` when nothing changed, on a full build (nothing is
-        filtered then) or at parse time. As a literal
-        it lets DuckDB skip the older row groups of a scan.
+        For the incremental models: the date `int_restart_point` says the build rewrites
+        from, as a date literal, or the first day of its month (`grain='month'`, for a
+        model by month); `null` when nothing changed, on a full build (nothing is filtered
+        then) or at parse time. As a literal it lets DuckDB skip the older row groups of a
+        scan.
     -#}
     {%- set relation = ref('int_restart_point') -%}
     {%- if not execute or not is_incremental() -%}
         {%- do return('null') -%}
     {%- endif -%}
     {%- set found = run_query(
-        'select cast(rewrite_from_month as ' ~ dbt.type_string() ~ ') from ' ~ relation
+        'select cast(rewrite_from as ' ~ dbt.type_string() ~ ') from ' ~ relation
     ).columns[0].values() -%}
     {%- if not found or found[0] is none -%}
         {%- do return('null') -%}
     {%- endif -%}
-    {%- do return(dbt.cast(dbt.string_literal(found[0]), 'date')) -%}
+    {%- set day = found[0][:10] -%}
+    {%- do return(dbt.cast(dbt.string_literal(
+        day[:8] ~ '01' if grain == 'month' else day
+    ), 'date')) -%}
 {%- endmacro %}
 
 
-{% macro rewritten_partitions(column) -%}
+{% macro rewritten_partitions(column, grain='day') -%}
     {#-
-        The incremental predicate of an incremental model: its rows dated (`column`) in the
-        rewritten months, which the model's delete+insert replaces, read from
+        The incremental predicate of an incremental model: its rows dated (`column`) from
+        the restart point on (from the first day of its month for a model by month,
+        `grain='month'`), which the model's delete+insert replaces, read from
         int_restart_point when the delete runs.
     -#}
-    {{ column }} >= (select rewrite_from_month from {{ restart_point_relation() }})
+    {%- set first = 'rewrite_from' if grain == 'day' else dbt.cast(
+        dbt.date_trunc('month', 'rewrite_from'), 'date'
+    ) %}
+    {{ column }} >= (select {{ first }} from {{ restart_point_relation() }})
 {%- endmacro %}
 
 

@@ -3,15 +3,16 @@
     ones are more than `session_timeout_minutes` apart (strictly more), each dated by the
     local date of its first interaction (`session_date`, `session_month`).
 
-    Incremental by month: a nightly run rewrites every session month from the first one the
-    change set can alter on (int_restart_point), for all users (delete+insert of those
-    months, see dbt_project.yml). The earlier sessions keep every interaction and boundary;
-    of the interactions from a day before that month on, those of a user's last earlier
-    session (it may end inside the rewritten months) are left out, and the others are
-    sessionized again: the first of them starts a session.
+    Incremental from a restart date: a nightly run rewrites every session dated from the
+    first local date the change set can alter on (int_restart_point), for all users
+    (delete+insert of those days; on Spark, of those months: see dbt_project.yml). The
+    earlier sessions keep every interaction and boundary; of the interactions from a day
+    before that date on, those of a user's last earlier session (it may end inside the
+    rewritten days) are left out, and the others are sessionized again: the first of them
+    starts a session.
 -#}
-{{ config(incremental_predicates=[rewritten_partitions('session_month')]) }}
-{%- set from_month = rewrite_from_month() %}
+{{ config(incremental_predicates=[rewritten_partitions('session_date')]) }}
+{%- set rewrite_from_date = rewrite_from() %}
 
 with
 
@@ -28,19 +29,19 @@ assistants as (
 ),
 
 {% if is_incremental() %}
--- no zone is a day ahead of UTC: a session dated in the month or later starts after this
-{%- set read_from = dbt.dateadd('day', -1, dbt.cast(from_month, dbt.type_timestamp())) %}
+-- no zone is a day ahead of UTC: a session dated on that date or later starts after this
+{%- set read_from = dbt.dateadd('day', -1, dbt.cast(rewrite_from_date, dbt.type_timestamp())) %}
 
 kept_ends as (
 
-    -- each user's last session before the rewritten months, where it reaches into them
+    -- each user's last session before the rewritten days, where it reaches into them
     select
         assistant_id,
         channel,
         user_id,
         max(ended_at) as kept_until
     from {{ this }}
-    where session_month < {{ from_month }} and ended_at >= {{ read_from }}
+    where session_date < {{ rewrite_from_date }} and ended_at >= {{ read_from }}
     group by assistant_id, channel, user_id
 
 ),

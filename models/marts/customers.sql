@@ -2,11 +2,11 @@
     One row per user: lifetime first and last sessions and totals, one aggregate of
     fct_sessions.
 
-    Incremental by month (dbt_project.yml): a user's row changes only when the user has
-    a session in the rewritten months, now or before this build (their sessions before
+    Incremental (dbt_project.yml): a user's row changes only when the user has a session
+    in the rewritten days, now or before this build (their sessions before
     `int_restart_point` are unchanged). A nightly run aggregates those users' whole
     history again; the delete takes the same users out first, found by the incremental
-    predicate when it runs: a last session in the rewritten months (the old row) or a
+    predicate when it runs: a last session in the rewritten days (the old row) or a
     rewritten session in fct_sessions. A user whose every session was erased is deleted
     and not written again.
 -#}
@@ -18,9 +18,9 @@
 {{ config(incremental_predicates=[
     '(' ~ rewritten_partitions('last_session_date')
     ~ ' or (assistant_id, channel, user_id) in (select assistant_id, channel, user_id from '
-    ~ fct_sessions_relation ~ ' where ' ~ rewritten_partitions('session_month') ~ '))'
+    ~ fct_sessions_relation ~ ' where ' ~ rewritten_partitions('session_date') ~ '))'
 ]) }}
-{%- set from_month = rewrite_from_month() %}
+{%- set rewrite_from_date = rewrite_from() %}
 
 with
 
@@ -38,7 +38,7 @@ changed_users as (
         channel,
         user_id
     from all_sessions
-    where session_month >= {{ from_month }}
+    where session_date >= {{ rewrite_from_date }}
 
     union
 
@@ -47,7 +47,7 @@ changed_users as (
         channel,
         user_id
     from {{ this }}
-    where last_session_date >= {{ from_month }}
+    where last_session_date >= {{ rewrite_from_date }}
 
 ),
 

@@ -3,13 +3,14 @@
     `session_chains_daily`. Sessions of an assistant no longer in the assistants list are
     left out (int_sessions has none).
 
-    Incremental by month (dbt_project.yml): a nightly run replaces the months from
-    `int_restart_point` on with int_sessions' sessions of those months. A row depends on the
-    user's earlier sessions only, so the earlier months need no change: the first rewritten
-    sessions of a user take their previous dates from the user's last two kept sessions.
+    Incremental from a restart date (dbt_project.yml): a nightly run replaces the sessions
+    dated from `int_restart_point` on with int_sessions' sessions of those days. A row
+    depends on the user's earlier sessions only, so the earlier days need no change: the
+    first rewritten sessions of a user take their previous dates from the user's last two
+    kept sessions.
 -#}
-{{ config(incremental_predicates=[rewritten_partitions('session_month')]) }}
-{%- set from_month = rewrite_from_month() %}
+{{ config(incremental_predicates=[rewritten_partitions('session_date')]) }}
+{%- set rewrite_from_date = rewrite_from() %}
 
 with
 
@@ -34,7 +35,7 @@ rewritten as (
         true as is_rewritten
     from all_sessions
     {% if is_incremental() %}
-        where session_month >= {{ from_month }}
+        where session_date >= {{ rewrite_from_date }}
     {% endif %}
 
 ),
@@ -42,7 +43,7 @@ rewritten as (
 {% if is_incremental() %}
 kept_ranked as (
 
-    -- the sessions before the rewritten months of each user who has rewritten ones, the
+    -- the sessions before the rewritten days of each user who has rewritten ones, the
     -- latest first
     select
         kept_sessions.session_id,
@@ -60,7 +61,7 @@ kept_ranked as (
         ) as recency
     from {{ this }} as kept_sessions
     where
-        kept_sessions.session_month < {{ from_month }}
+        kept_sessions.session_date < {{ rewrite_from_date }}
         and exists (
             select 1 from rewritten
             where

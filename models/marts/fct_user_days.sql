@@ -1,11 +1,11 @@
 {#-
     One row per user and local day with sessions.
 
-    Incremental by month (dbt_project.yml): a nightly run recounts the days of the months
-    from `int_restart_point` on, from the sessions of those months.
+    Incremental from a restart date (dbt_project.yml): a nightly run recounts the days
+    from `int_restart_point` on, from the sessions of those days.
 -#}
 {{ config(incremental_predicates=[rewritten_partitions('activity_date')]) }}
-{%- set from_month = rewrite_from_month() %}
+{%- set rewrite_from_date = rewrite_from() %}
 
 with
 
@@ -19,7 +19,7 @@ sessions as (
 
     select * from all_sessions
     {% if is_incremental() %}
-        where session_month >= {{ from_month }}
+        where session_date >= {{ rewrite_from_date }}
     {% endif %}
 
 ),

@@ -1,11 +1,11 @@
 {#-
     One row per user and local month with sessions.
 
-    Incremental by month (dbt_project.yml): a nightly run recounts the months from
-    `int_restart_point` on, from the sessions of those months.
+    Incremental by month (dbt_project.yml): a nightly run recounts the months from the one
+    of `int_restart_point`'s date on, from the sessions of those months.
 -#}
-{{ config(incremental_predicates=[rewritten_partitions('activity_month')]) }}
-{%- set from_month = rewrite_from_month() %}
+{{ config(incremental_predicates=[rewritten_partitions('activity_month', 'month')]) }}
+{%- set from_month = rewrite_from('month') %}
 
 with
 

@@ -10,12 +10,12 @@
     inside it (a user's sessions in a window are consecutive in its history). The table has
     at most one row per assistant, channel and pair of dates, whatever the number of users.
 
-    A chain belongs to the month of its last session (`last_date`): it depends on that
-    session's row of fct_sessions only. Incremental by month (dbt_project.yml): a nightly
-    run recounts the chains ending in the months from `int_restart_point` on.
+    A chain belongs to the day of its last session (`last_date`): it depends on that
+    session's row of fct_sessions only. Incremental from a restart date (dbt_project.yml):
+    a nightly run recounts the chains ending on the days from `int_restart_point` on.
 -#}
 {{ config(incremental_predicates=[rewritten_partitions('last_date')]) }}
-{%- set from_month = rewrite_from_month() %}
+{%- set rewrite_from_date = rewrite_from() %}
 
 with
 
@@ -29,7 +29,7 @@ sessions as (
 
     select * from all_sessions
     {% if is_incremental() %}
-        where session_month >= {{ from_month }}
+        where session_date >= {{ rewrite_from_date }}
     {% endif %}
 
 ),

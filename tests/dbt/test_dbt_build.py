@@ -138,12 +138,13 @@ def full_build_equals(warehouse: Path, target: Path, nightly: dict[str, list[tup
 
 
 @pytest.mark.xdist_group("simulated")
-def test_a_nightly_rewrites_the_months_from_the_restart_and_equals_a_full_build(
+def test_a_nightly_rewrites_the_days_from_the_restart_and_equals_a_full_build(
     built: dict[str, Any], tmp_path: Path
 ) -> None:
-    """A new interaction extends a user's last session: the nightly rewrites the session
-    months from the month of that session's UTC day minus one on, for every user, leaves the
-    older months as they were, and its marts equal those of a build from scratch."""
+    """A new interaction extends a user's last session: the nightly rewrites the sessions
+    dated from that session's UTC day minus one on, for every user (and the user-months
+    from that day's month on), leaves the older ones as they were, and its marts equal those
+    of a build from scratch."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(built["warehouse"], warehouse)
     with duckdb.connect(str(warehouse)) as con:
@@ -156,26 +157,26 @@ def test_a_nightly_rewrites_the_months_from_the_restart_and_equals_a_full_build(
         last_build = con.execute("select max(built_at) from intermediate.build_log").fetchall()[0][
             0
         ]
-        month = con.execute(
-            "select cast(date_trunc('month', cast(? as date) - 1) as date)", [last_start]
-        ).fetchall()[0][0]
+        day = con.execute("select cast(? as date) - 1", [last_start]).fetchall()[0][0]
+        month = day.replace(day=1)
         sessions = con.execute("select count(*) from marts.fct_sessions").fetchall()[0][0]
 
     run_dbt(*REBUILD_FROM_CHANGES, target=tmp_path / "target", warehouse=warehouse)
     with duckdb.connect(str(warehouse)) as con:
         assert con.execute(
-            "select rewrite_from_month from intermediate.int_restart_point"
-        ).fetchall() == [(month,)]
-        for table, column in (
-            ("intermediate.int_sessions", "session_month"),
-            ("marts.fct_sessions", "session_month"),
-            ("marts.fct_user_days", "activity_date"),
-            ("marts.session_chains_daily", "last_date"),
+            "select rewrite_from from intermediate.int_restart_point"
+        ).fetchall() == [(day,)]
+        for table, column, first in (
+            ("intermediate.int_sessions", "session_date", day),
+            ("marts.fct_sessions", "session_date", day),
+            ("marts.fct_user_days", "activity_date", day),
+            ("marts.session_chains_daily", "last_date", day),
+            ("marts.fct_user_months", "activity_month", month),
         ):
             stamps = con.execute(
                 f"select {column} >= ?, built_at > ?, count(*) from {table} group by all "
                 "order by all",
-                [month, last_build],
+                [first, last_build],
             ).fetchall()
             assert [(rewritten, new) for rewritten, new, _ in stamps] == [
                 (False, False),

@@ -19,7 +19,7 @@ DOCUMENTED_MACROS = (
     "local_date",
     "round_percentage",
     "month_starts",
-    "rewrite_from_month_sql",
+    "rewrite_from_sql",
     "create_view_macros",
     "generate_schema_name",
 )
