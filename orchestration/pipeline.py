@@ -23,6 +23,7 @@ from . import settings
 from .errors import ErrorInfo, first_line, one_line, root_cause
 from .gc_pause import imports_without_gc
 from .ingest import LandingError, check_landing, find_arrival_days
+from .sql import load as load_sql
 from .warehouse import WarehouseBusy, check_before_run, connect, writer_lock
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -71,15 +72,7 @@ def prepare_dagster_home(warehouse: Path | None = None, home: Path | None = None
 
 def _audit_totals(warehouse: Path, first: date, last: date) -> dict[str, int]:
     with connect(warehouse) as con:
-        row = con.execute(
-            """
-            select count(distinct arrival_date), count(*), coalesce(sum(records), 0),
-                coalesce(sum(loaded), 0), coalesce(sum(skipped), 0),
-                coalesce(sum(duplicates), 0), coalesce(sum(quarantined), 0)
-            from raw.load_audit where arrival_date between ? and ?
-            """,
-            [first, last],
-        ).fetchall()[0]
+        row = con.execute(load_sql("audit_totals"), [first, last]).fetchall()[0]
     names = ("days", "files", "records", "loaded", "skipped", "duplicates", "quarantined")
     return dict(zip(names, map(int, row), strict=True))
 
