@@ -6,6 +6,7 @@
 -#}
 -- depends_on: {{ ref('customers') }}
 -- depends_on: {{ ref('fct_user_days') }}
+-- depends_on: {{ ref('fct_user_day_links') }}
 -- depends_on: {{ ref('dashboard_monthly_users') }}
 -- depends_on: {{ ref('session_chains_daily') }}
 -- depends_on: {{ ref('dim_assistants') }}

@@ -37,14 +37,14 @@ from .sql import identifier, literal, sql
 SERVING_SOURCES = (
     "dim_assistants",
     "session_chains_daily",
-    "fct_user_days",
+    "fct_user_day_links",
     "customers",
     "dashboard_monthly_users",
 )
 # Those copied row for row (none holds a user id).
 SERVING_TABLES = ("dim_assistants", "session_chains_daily", "dashboard_monthly_users")
 # What a snapshot makes of the others, without the users: the Customers series' table from
-# fct_user_days, the first sessions per day from customers, the Dashboard's month-to-date
+# fct_user_day_links, the first sessions per day from customers, the Dashboard's month-to-date
 # users per day from session_chains_daily; then the macros that read them in place of the
 # warehouse's (sql/snapshot_views.sql; docs/design.md "Serving the views over HTTP").
 SERVING_ONLY = ("snapshot_day_links", "snapshot_new_users", "snapshot_dashboard_days")

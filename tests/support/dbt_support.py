@@ -26,6 +26,7 @@ EXPECTED_MODELS = {
     "dim_assistants": "marts",
     "fct_sessions": "marts",
     "fct_user_days": "marts",
+    "fct_user_day_links": "marts",
     "fct_user_months": "marts",
     "session_chains_daily": "marts",
     "customers": "marts",

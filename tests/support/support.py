@@ -76,6 +76,7 @@ INCREMENTAL_MARTS = (
     "fct_sessions",
     "customers",
     "fct_user_days",
+    "fct_user_day_links",
     "fct_user_months",
     "session_chains_daily",
 )
