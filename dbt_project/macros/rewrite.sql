@@ -101,17 +101,26 @@
 {%- endmacro %}
 
 
-{% macro restart_point_relation() -%}
+{% macro unreffed_relation(layer, name) -%}
     {#-
-        The table `int_restart_point`, named without `ref`: the incremental predicates that
-        read it are configured when the project is parsed. The models that use it `ref` it
-        too (through `rewrite_from`), so it is built before them.
+        The model `name` of the layer (schema) `layer`, named without `ref`: for the
+        incremental predicates, which are configured when the project is parsed. A model
+        whose predicate reads it `ref`s it too, so it is built before.
     -#}
     {{ return(api.Relation.create(
         database=target.database if target.database is defined else none,
-        schema=generate_schema_name('intermediate', none),
-        identifier='int_restart_point'
+        schema=generate_schema_name(layer, none),
+        identifier=name
     )) }}
+{%- endmacro %}
+
+
+{% macro restart_point_relation() -%}
+    {#-
+        The table `int_restart_point`, without `ref` (`unreffed_relation`). The models that
+        use it `ref` it too (through `rewrite_from`), so it is built before them.
+    -#}
+    {{ return(unreffed_relation('intermediate', 'int_restart_point')) }}
 {%- endmacro %}
 
 

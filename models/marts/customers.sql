@@ -10,11 +10,7 @@
     rewritten session in fct_sessions. A user whose every session was erased is deleted
     and not written again.
 -#}
-{%- set fct_sessions_relation = api.Relation.create(
-    database=target.database if target.database is defined else none,
-    schema=generate_schema_name('marts', none),
-    identifier='fct_sessions'
-) %}
+{%- set fct_sessions_relation = unreffed_relation('marts', 'fct_sessions') %}
 {{ config(incremental_predicates=[
     '(' ~ rewritten_partitions('last_session_date')
     ~ ' or (assistant_id, channel, user_id) in (select assistant_id, channel, user_id from '

@@ -15,11 +15,7 @@
     then on (the old last days), and the last days of users who had none after them and
     now have one.
 -#}
-{%- set user_days_relation = api.Relation.create(
-    database=target.database if target.database is defined else none,
-    schema=generate_schema_name('marts', none),
-    identifier='fct_user_days'
-) %}
+{%- set user_days_relation = unreffed_relation('marts', 'fct_user_days') %}
 {%- set rewritten = rewritten_partitions('activity_date') %}
 {{ config(incremental_predicates=[
     '(' ~ rewritten
