@@ -112,6 +112,20 @@ def dbt_vars(warehouse: str | Path, **extra: object) -> list[str]:
     return ["--vars", json.dumps({"chatwh_warehouse": path, **extra})]
 
 
+def dbt_tests_left_out(engine: str, full_build: bool) -> list[str]:
+    """The dbt arguments that leave out the data tests a build of ``engine`` does not need,
+    by the tags written on each test (docs/design.md, "The nightly's tests"):
+
+    - ``contract``: the contracts' not-null constraints, which DuckDB enforces itself;
+    - ``invariant``: checks of the SQL, not of the data (the channels a union writes, the
+      dashboard's colours, the seed in the repository), left to the full builds.
+    """
+    tags = ["tag:contract"] if engine == "duckdb" else []
+    if not full_build:
+        tags.append("tag:invariant")
+    return ["--exclude", " ".join(tags)] if tags else []  # one argument: dbt splits it
+
+
 def launch_environment(command: str | None) -> dict[str, str] | None:
     """The environment ``chatwh <command>`` must re-start itself with, or None when this
     one will do: a command that runs Dagster needs the planned-events setting (Dagster reads

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ progress = logging.getLogger("chatwh.progress")
 SOURCE_KEYS = {"web": RAW_KEYS["web"], "whatsapp": RAW_KEYS["whatsapp"], "platform": RAW_ASSISTANTS}
 SOURCE_TABLES = ("web_events", "whatsapp_messages", "assistants")
 DBT_SOURCES = ("models", "seeds", "dbt_project/macros", "dbt_project/tests")
+DBT_COMMAND_QUOTED = re.compile(r"`[^`]*chatwh-dbt[^`]*`")  # in dagster-dbt's error
 
 
 def manifest_is_stale(manifest: Path) -> bool:
@@ -111,8 +113,12 @@ def chat_warehouse_dbt(
     """
     # dbt's unit tests check the models' logic, not the data: they run with the test suite
     # (tests/dbt/test_dbt_build.py), not every night.
-    args = ["build", "--exclude-resource-type", "unit_test"]
-    if context.run.tags.get("chatwh/full_refresh") == "true":
+    full_refresh = context.run.tags.get("chatwh/full_refresh") == "true"
+    # dbt's own log file keeps its warnings and errors, not every statement's debug events
+    # (docs/benchmarks.md, "The nightly's tests")
+    args = ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "warn"]
+    args += settings.dbt_tests_left_out(warehouse.engine, full_build=full_refresh)
+    if full_refresh:
         args.append("--full-refresh")
     spark_vars: dict[str, Any] = {}
     if warehouse.engine == "spark":  # raw as Parquet first, then the same build on Spark
@@ -149,9 +155,10 @@ def chat_warehouse_dbt(
             yield event
     except DagsterDbtCliRuntimeError as error:
         yield from held  # what dbt built before it failed is still materialized
-        # dagster-dbt's error quotes dbt's command line: said without the vars, which name
-        # the warehouse file and would push dbt's own error out of the one-line message
-        said = str(error).replace(" " + " ".join(dbt_vars), "")
+        # dagster-dbt's error quotes dbt's whole command line: said as `dbt build`, for the
+        # vars name the warehouse file and the arguments would push dbt's own error out of
+        # the one-line message
+        said = DBT_COMMAND_QUOTED.sub(f"`dbt {args[0]}`", str(error), count=1)
         raise DagsterDbtCliRuntimeError(description=said) from None
     except Exception:
         yield from held
