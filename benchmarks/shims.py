@@ -1,20 +1,16 @@
-"""What each kept shim on a dependency's private API buys (docs/benchmarks.md).
+"""What ``chatwh-dbt`` buys against dbt's own command (docs/benchmarks.md).
 
     python -m benchmarks.shims WAREHOUSE [--repeat 5]
 
-Each shim is timed against the public way it replaces, in fresh processes, alternating, so
-that a busy machine slows both sides alike; wall and CPU (user + system) medians:
-
-- ``dbt resource``: what dagster-dbt's own ``DbtCliResource`` does in the Dagster process
-  before dbt starts (``dbt --version`` in a subprocess, a dbt adapter built from the profile)
-  against ``LocalDbtCliResource`` (``orchestration/defs/local_dbt.py``), which does neither.
-- ``chatwh-dbt``: ``dbt ls`` started as ``chatwh-dbt`` (``orchestration/gc_pause.py``: dbt's
-  command line object, the collector paused for its import, none at exit) against dbt's own
-  ``dbt`` console script, with the same arguments (the project's models, the warehouse's
-  vars and target folder, as a nightly starts dbt).
-
-Compare the differences with a nightly run's figures (``make bench``): a shim stays only if
-it buys at least 10 % of one. The warehouse is only named (dbt ls opens no database).
+The project keeps no shim on a dependency's private API any more: the last one, on
+dagster-dbt's ``DbtCliResource``, went when the nightly started running dbt in the Dagster
+process (``orchestration/defs/dbt_runner.py``). What is left to measure here is
+``chatwh-dbt``, the command ``chatwh forget`` and the manifest's parse start dbt with
+(``orchestration/gc_pause.py``: dbt's command line object, the collector paused for its
+import, none at exit), against dbt's own ``dbt`` console script with the same arguments
+(``dbt ls`` of the project's models, with the warehouse's vars and target folder), in fresh
+processes, alternating, so that a busy machine slows both sides alike; wall and CPU (user +
+system) medians. The warehouse is only named (dbt ls opens no database).
 """
 
 from __future__ import annotations
@@ -28,19 +24,6 @@ import time
 from pathlib import Path
 
 from orchestration import settings
-
-PREPARE = """
-import sys
-from dagster_dbt import DbtCliResource
-from orchestration.defs.local_dbt import LocalDbtCliResource
-from orchestration import settings
-kind = {"public": DbtCliResource, "shim": LocalDbtCliResource}[sys.argv[1]]
-resource = kind(project_dir=str(settings.DBT_PROJECT_DIR),
-                profiles_dir=str(settings.DBT_PROJECT_DIR),
-                dbt_executable=str(settings.DBT_EXECUTABLE))
-resource._cli_version
-resource._initialize_dbt_core_adapter(["build", *settings.dbt_vars(sys.argv[2])])
-"""
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -77,12 +60,6 @@ def main() -> None:
     args = parser.parse_args()
     python = sys.executable
     warehouse = str(args.warehouse.resolve())
-    compare(
-        "dbt resource",
-        [python, "-c", PREPARE, "public", warehouse],
-        [python, "-c", PREPARE, "shim", warehouse],
-        args.repeat,
-    )
     ls = [
         "ls",
         "--resource-type",

@@ -6,8 +6,8 @@ import dagster as dg
 
 from .defs.checks import ALL_CHECKS
 from .defs.dbt import chat_warehouse_dbt
+from .defs.dbt_runner import dbt_resource
 from .defs.ingest import raw_assistants, raw_chat_logs
-from .defs.local_dbt import dbt_resource
 from .defs.resources import warehouse_resource
 from .defs.schedules import late_arrivals_sensor, nightly_job, nightly_schedule
 from .defs.serving import serving_snapshot

@@ -6,8 +6,9 @@ interpreter's last collection at exit. Both ``chatwh run`` and ``chatwh-dbt`` im
 with the collector paused and freeze what exists afterwards (frozen objects are left out
 of every later collection): about 0.9 s and 0.6 s of a nightly run.
 
-``chatwh-dbt`` (``dbt_main``) is dbt's command line, as the nightly run and ``chatwh forget``
-start dbt (in a subprocess), through dbt's documented programmatic entry point
+``chatwh-dbt`` (``dbt_main``) is dbt's command line, as ``chatwh forget`` and the manifest's
+parse start dbt in a subprocess (the nightly runs dbt in its own process, with the same
+entry point: ``defs/dbt_runner.py``), through dbt's documented programmatic entry point
 (``dbtRunner().invoke``, "Programmatic invocations" in dbt's docs: the same arguments as the
 ``dbt`` command) with the collector paused for its import and nothing collected at exit;
 output and exit code are dbt's (0, 1 when a node failed, 2 when dbt itself did). Only

@@ -19,7 +19,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 SEED_ASSISTANTS = PROJECT_DIR / "seeds" / "assistants.csv"
-# dbt's command line, as every run and `chatwh forget` start it (orchestration/gc_pause.py)
+# dbt's command line, as `chatwh forget` and the manifest's parse start it (gc_pause.py)
 DBT_EXECUTABLE = Path(sys.executable).with_name("chatwh-dbt")
 
 DEFAULT_LANDING = PROJECT_DIR / "data" / "landing"

@@ -2,7 +2,6 @@
 
 import logging
 import os
-import re
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -12,15 +11,14 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import (
-    DagsterDbtCliRuntimeError,
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
-    DbtCliResource,
     DbtProject,
     dbt_assets,
 )
 
 from .. import settings, spark
+from .dbt_runner import BUILT, DbtRunner
 from .ingest import RAW_ASSISTANTS, RAW_KEYS
 from .mart_metadata import preload_pandas, with_mart_metadata
 from .resources import Warehouse
@@ -30,7 +28,6 @@ progress = logging.getLogger("chatwh.progress")
 SOURCE_KEYS = {"web": RAW_KEYS["web"], "whatsapp": RAW_KEYS["whatsapp"], "platform": RAW_ASSISTANTS}
 SOURCE_TABLES = ("web_events", "whatsapp_messages", "assistants")
 DBT_SOURCES = ("models", "seeds", "dbt_project/macros", "dbt_project/tests")
-DBT_COMMAND_QUOTED = re.compile(r"`[^`]*chatwh-dbt[^`]*`")  # in dagster-dbt's error
 
 
 def manifest_is_stale(manifest: Path) -> bool:
@@ -102,9 +99,7 @@ def _manifest():
     ),
     pool="warehouse",
 )
-def chat_warehouse_dbt(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse
-):
+def chat_warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtRunner, warehouse: Warehouse):
     """``dbt build`` once per run, whatever the number of days.
 
     The models are not partitioned in Dagster: they hold the whole history. The incremental
@@ -124,52 +119,39 @@ def chat_warehouse_dbt(
     if warehouse.engine == "spark":  # raw as Parquet first, then the same build on Spark
         args += ["--target", "spark"]
         spark_vars = spark.prepare_build(warehouse.path)
+    # the assets this run materializes: all of them, or those a person picked in Dagster
+    outputs = {
+        key.path[-1]: context.assets_def.get_output_name_for_asset_key(key)
+        for key in context.selected_asset_keys
+    }
+    if context.is_subset:
+        args += ["--select", " ".join(sorted(outputs))]
     progress.info("dbt: %s", " ".join(args))  # without the vars: they name the warehouse file
     preload_pandas()  # for the marts' preview, after the build
-    dbt_vars = settings.dbt_vars(warehouse.path, **spark_vars)
-    invocation = dbt.cli(
-        [*args, *dbt_vars],
-        context=context,
-        raise_on_error=True,
+    finished, error = dbt.invoke(
+        [*args, *settings.dbt_vars(warehouse.path, **spark_vars)],
         target_path=settings.dbt_target_path(warehouse.path),
     )
-    # The marts' outputs wait until dbt is done (it holds the DuckDB file: see mart_metadata),
-    # and so does every event after the first of them, so that the events keep dbt's
-    # topological order (build_log, after the marts, must not go out before them).
-    marts: dict[str, dg.Output] = {}  # by table
-    held: list[Any] = []
-    try:
-        for event in invocation.stream():
-            if isinstance(event, dg.AssetObservation):
-                # One per passed data test: 80-odd instance events (about 15 ms each in SQLite)
-                # saying what dbt's run_results.json says. A failed test fails the run anyway.
-                continue
-            if isinstance(event, dg.Output):
-                layer, name = context.asset_key_for_output(event.output_name).path
-                progress.info("dbt: built %s", name)
-                if layer == "marts":
-                    marts[name] = event
-            if held or marts:
-                held.append(event)
-                continue
-            yield event
-    except DagsterDbtCliRuntimeError as error:
-        yield from held  # what dbt built before it failed is still materialized
-        # dagster-dbt's error quotes dbt's whole command line: said as `dbt build`, for the
-        # vars name the warehouse file and the arguments would push dbt's own error out of
-        # the one-line message
-        said = DBT_COMMAND_QUOTED.sub(f"`dbt {args[0]}`", str(error), count=1)
-        raise DagsterDbtCliRuntimeError(description=said) from None
-    except Exception:
-        yield from held
-        raise
+    # in dbt's order: build_log, after the marts, comes after them
+    built = [
+        node.name
+        for node in finished
+        if node.name in outputs and node.resource_type in ("model", "seed") and node.status in BUILT
+    ]
+    if error is not None:
+        # what dbt built before it failed is still materialized, without the marts' metadata
+        yield from (dg.Output(None, output_name=outputs[name]) for name in built)
+        raise error
     if warehouse.engine == "spark":
         with warehouse.connect() as con:
             spark.attach_marts(con, warehouse.path, dbt_project().manifest_path)
         spark.install_view_macros(warehouse.path)
+    marts = {
+        name: dg.Output(None, output_name=outputs[name])
+        for name in built
+        if context.asset_key_for_output(outputs[name]).path[0] == "marts"
+    }
     with warehouse.connect() as con:
-        described = {
-            id(marts[name]): output
-            for name, output in zip(marts, with_mart_metadata(con, marts), strict=True)
-        }
-    yield from (described.get(id(event), event) for event in held)
+        described = dict(zip(marts, with_mart_metadata(con, marts), strict=True))
+    for name in built:
+        yield described.get(name) or dg.Output(None, output_name=outputs[name])

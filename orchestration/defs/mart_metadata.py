@@ -1,8 +1,8 @@
 """What the Dagster UI shows of a built mart: its row count and a preview of the numbers.
 
-dagster-dbt can fetch row counts itself, but only through a dbt adapter in the Dagster
-process, which this project does not build (``LocalDbtCliResource``), and one query per
-model while dbt still holds the DuckDB file. Instead, once ``dbt build`` is done, one query
+dagster-dbt can fetch row counts itself, but only through its own ``DbtCliResource`` (this
+project runs dbt through ``dbt_runner``), and one query per model while dbt still holds
+the DuckDB file. Instead, once ``dbt build`` is done, one query
 counts every mart and one more reads the preview, on the connection the asset opens anyway.
 """
 
@@ -36,9 +36,10 @@ PREVIEW_COLUMNS = [
 
 
 def preload_pandas() -> None:
-    """Import pandas in a background thread, while dbt builds in its own process: the run
-    imports no pandas otherwise, and the import (0.3 to 0.8 s on this machine) would come
-    after the build, on the critical path; a later ``import pandas`` waits for this one."""
+    """Import pandas in a background thread, while dbt builds (its queries leave the
+    interpreter to it): the run imports no pandas otherwise, and the import (0.3 to 0.8 s
+    on this machine) would come after the build, on the critical path; a later ``import
+    pandas`` waits for this one."""
     threading.Thread(
         target=importlib.import_module, args=("pandas",), name="preload-pandas", daemon=True
     ).start()
