@@ -18,7 +18,7 @@ from dagster_dbt import (
 )
 
 from .. import settings, spark
-from .dbt_runner import BUILT, DbtRunner
+from .dbt_runner import DbtRunner
 from .ingest import RAW_ASSISTANTS, RAW_KEYS
 from .mart_metadata import preload_pandas, with_mart_metadata
 from .resources import Warehouse
@@ -110,7 +110,7 @@ def chat_warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtRunner, wareho
     # (tests/dbt/test_dbt_build.py), not every night.
     full_refresh = context.run.tags.get("chatwh/full_refresh") == "true"
     # dbt's own log file keeps its warnings and errors, not every statement's debug events
-    # (docs/benchmarks.md, "The nightly's tests")
+    # (docs/benchmarks.md, "The nightly's tests, and dbt in the Dagster process")
     args = ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "warn"]
     args += settings.dbt_tests_left_out(warehouse.engine, full_build=full_refresh)
     if full_refresh:
@@ -133,25 +133,24 @@ def chat_warehouse_dbt(context: dg.AssetExecutionContext, dbt: DbtRunner, wareho
         target_path=settings.dbt_target_path(warehouse.path),
     )
     # in dbt's order: build_log, after the marts, comes after them
-    built = [
-        node.name
+    built = {
+        node.name: dg.Output(None, output_name=outputs[node.name])
         for node in finished
-        if node.name in outputs and node.resource_type in ("model", "seed") and node.status in BUILT
-    ]
+        if node.built and node.name in outputs
+    }
     if error is not None:
         # what dbt built before it failed is still materialized, without the marts' metadata
-        yield from (dg.Output(None, output_name=outputs[name]) for name in built)
+        yield from built.values()
         raise error
     if warehouse.engine == "spark":
         with warehouse.connect() as con:
             spark.attach_marts(con, warehouse.path, dbt_project().manifest_path)
         spark.install_view_macros(warehouse.path)
     marts = {
-        name: dg.Output(None, output_name=outputs[name])
-        for name in built
-        if context.asset_key_for_output(outputs[name]).path[0] == "marts"
+        name: output
+        for name, output in built.items()
+        if context.asset_key_for_output(output.output_name).path[0] == "marts"
     }
     with warehouse.connect() as con:
         described = dict(zip(marts, with_mart_metadata(con, marts), strict=True))
-    for name in built:
-        yield described.get(name) or dg.Output(None, output_name=outputs[name])
+    yield from (described.get(name, output) for name, output in built.items())

@@ -4,8 +4,8 @@ dagster-dbt's ``DbtCliResource`` starts dbt in a subprocess. That process import
 (dagster-dbt has imported most of it here already), and it writes every event as a JSON
 line that this process then parses back. ``dbtRunner`` is dbt's documented API for the same
 thing in this process ("Programmatic invocations" in dbt's docs): the arguments of the
-``dbt`` command, and a callback for each event. docs/benchmarks.md, "dbt in the Dagster
-process", has what it buys.
+``dbt`` command, and a callback for each event. docs/benchmarks.md ("The nightly's tests,
+and dbt in the Dagster process") has what it buys.
 
 The build runs in the step's own thread, and the step yields its outputs once dbt is done:
 the marts had to wait for that anyway (dbt holds the DuckDB file, see mart_metadata), and
@@ -26,7 +26,6 @@ from .. import settings
 
 progress = logging.getLogger("chatwh.progress")
 
-BUILT = ("success",)  # a model's or a seed's status when dbt built it
 FAILED = ("error", "fail", "runtime error")
 
 
@@ -37,6 +36,11 @@ class Finished:
     name: str
     resource_type: str
     status: str
+
+    @property
+    def built(self) -> bool:
+        """A model or a seed that dbt built (its table or view is there)."""
+        return self.resource_type in ("model", "seed") and self.status == "success"
 
 
 class DbtBuildError(Exception):
@@ -63,7 +67,7 @@ class DbtRunner(dg.ConfigurableResource):
             if event.info.name == "NodeFinished":
                 node = event.data.node_info
                 done = Finished(node.node_name, node.resource_type, node.node_status)
-                if done.resource_type in ("model", "seed") and done.status in BUILT:
+                if done.built:
                     progress.info("dbt: built %s", done.name)
                 finished.append(done)
 

@@ -2,8 +2,8 @@
 
 dagster-dbt can fetch row counts itself, but only through its own ``DbtCliResource`` (this
 project runs dbt through ``dbt_runner``), and one query per model while dbt still holds
-the DuckDB file. Instead, once ``dbt build`` is done, one query
-counts every mart and one more reads the preview, on the connection the asset opens anyway.
+the DuckDB file. Instead, once ``dbt build`` is done, one query counts every mart and one
+more reads the preview, on the connection the asset opens anyway.
 """
 
 from __future__ import annotations
