@@ -8,6 +8,7 @@ requests under way are answered (up to ``GRACE_SECONDS``), then ``chatwh serve``
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import signal
@@ -88,6 +89,11 @@ def serve(config: ServeConfig, host: str, port: int, say: Callable[[str], None])
     """Serve until SIGTERM or Ctrl-C; 0 after a graceful stop."""
     configure_logging()
     app = create_app(config)
+    # What exists now (FastAPI, pydantic, DuckDB's module, the routes) lives as long as the
+    # server: frozen, it is left out of every later collection, whose pauses otherwise fell
+    # on whichever requests were under way (docs/benchmarks.md, "chatwh serve: the
+    # collector").
+    gc.freeze()
     sock = bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
